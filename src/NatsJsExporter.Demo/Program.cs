@@ -1,0 +1,408 @@
+// NatsJsExporter.Demo: creates demo JetStream streams/consumers and publishes light traffic,
+// so the exporter has something to report.
+//
+//   natsjs-demo setup   --url nats://127.0.0.1:4222 --user app --password app [--replicas N]
+//   natsjs-demo publish --url nats://127.0.0.1:4222 --user app --password app [--rate 20] [--duration SECONDS]
+using System.Runtime.InteropServices;
+using System.Text;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace NatsJsExporter.Demo;
+
+internal static class Program
+{
+    private const string Usage = """
+        Usage:
+          natsjs-demo setup   --url URL [--user U --password P] [--replicas N]
+          natsjs-demo publish --url URL [--user U --password P] [--rate MSGS_PER_SEC] [--duration SECONDS]
+
+        setup    idempotently creates streams ORDERS, EVENTS, ORDERS_ARCHIVE, ORDERS_MIRROR and
+                 the durable pull consumers PROCESSOR and AUDIT on ORDERS. Replicated streams use
+                 R3 when the server reports >= 3 cluster nodes, else R1 (override with --replicas).
+        publish  publishes to orders.new and events.click at --rate msgs/s (default 20) until
+                 Ctrl-C (or --duration seconds); PROCESSOR fetches and acks part of the traffic,
+                 AUDIT is never read so it keeps pending messages.
+        """;
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+
+        Options opts;
+        try
+        {
+            opts = Options.Parse(args);
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cts.Cancel();
+        };
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+        {
+            ctx.Cancel = true;
+            cts.Cancel();
+        });
+
+        await using var nc = new NatsConnection(new NatsOpts
+        {
+            Url = opts.Url,
+            Name = $"natsjs-demo-{opts.Command}",
+            AuthOpts = opts.User is null
+                ? NatsAuthOpts.Default
+                : new NatsAuthOpts { Username = opts.User, Password = opts.Password },
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            RequestTimeout = TimeSpan.FromSeconds(5),
+            MaxReconnectRetry = -1,
+        });
+
+        try
+        {
+            await nc.ConnectAsync();
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine($"error: cannot connect to {opts.Url} as '{opts.User ?? "(anonymous)"}': {Flatten(ex)}");
+            return 1;
+        }
+
+        var js = new NatsJSContext(nc);
+        try
+        {
+            return opts.Command switch
+            {
+                "setup" => await SetupAsync(nc, js, opts, cts.Token),
+                "publish" => await PublishAsync(js, opts, cts.Token),
+                _ => throw new InvalidOperationException("unreachable"),
+            };
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            return 0;
+        }
+        catch (NatsJSApiException ex)
+        {
+            Console.Error.WriteLine($"error: JetStream API error {ex.Error.Code}/{ex.Error.ErrCode}: {ex.Error.Description}");
+            return 1;
+        }
+        catch (NatsNoRespondersException)
+        {
+            Console.Error.WriteLine("error: JetStream is not available for this user/account (no responders on $JS.API)");
+            return 1;
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine($"error: {Flatten(ex)}");
+            return 1;
+        }
+    }
+
+    private static async Task<int> SetupAsync(NatsConnection nc, NatsJSContext js, Options opts, CancellationToken ct)
+    {
+        var nodes = ClusterSize(nc);
+        var replicas = opts.Replicas ?? (nodes >= 3 ? 3 : 1);
+        Console.WriteLine($"connected to {nc.ServerInfo?.Name} (cluster '{nc.ServerInfo?.Cluster ?? "-"}', {nodes} node(s) known); replicated streams use R{replicas}");
+
+        // JetStream may still be electing leaders right after the cluster started: retry a little.
+        await RetryAsync("JetStream account info", () => js.GetAccountInfoAsync(ct).AsTask(), ct);
+
+        await EnsureStreamAsync(js, new StreamConfig
+        {
+            Name = "ORDERS",
+            Description = "demo orders",
+            Subjects = ["orders.>"],
+            Storage = StreamConfigStorage.File,
+            NumReplicas = replicas,
+            MaxBytes = 64L * 1024 * 1024,
+        }, ct);
+
+        foreach (var name in new[] { "PROCESSOR", "AUDIT" })
+        {
+            await RetryAsync($"consumer ORDERS/{name}", async () =>
+            {
+                await js.CreateOrUpdateConsumerAsync("ORDERS", new ConsumerConfig(name)
+                {
+                    DurableName = name,
+                    AckPolicy = ConsumerConfigAckPolicy.Explicit,
+                    DeliverPolicy = ConsumerConfigDeliverPolicy.All,
+                    AckWait = TimeSpan.FromSeconds(30),
+                    NumReplicas = replicas,
+                }, ct);
+            }, ct);
+            Console.WriteLine($"consumer ORDERS/{name} ok (R{replicas}, pull, explicit ack)");
+        }
+
+        await EnsureStreamAsync(js, new StreamConfig
+        {
+            Name = "EVENTS",
+            Description = "demo events",
+            Subjects = ["events.>"],
+            Storage = StreamConfigStorage.Memory,
+            NumReplicas = 1,
+            MaxBytes = 16L * 1024 * 1024,
+        }, ct);
+
+        await EnsureStreamAsync(js, new StreamConfig
+        {
+            Name = "ORDERS_ARCHIVE",
+            Description = "sources ORDERS",
+            Storage = StreamConfigStorage.File,
+            NumReplicas = replicas,
+            Sources = [new StreamSource { Name = "ORDERS" }],
+        }, ct);
+
+        await EnsureStreamAsync(js, new StreamConfig
+        {
+            Name = "ORDERS_MIRROR",
+            Description = "mirror of ORDERS",
+            Storage = StreamConfigStorage.File,
+            NumReplicas = 1,
+            Mirror = new StreamSource { Name = "ORDERS" },
+        }, ct);
+
+        Console.WriteLine("setup complete");
+        return 0;
+    }
+
+    private static async Task EnsureStreamAsync(NatsJSContext js, StreamConfig config, CancellationToken ct)
+    {
+        await RetryAsync($"stream {config.Name}", async () =>
+        {
+            try
+            {
+                // Creating a stream with an identical config succeeds (no-op) on the server.
+                await js.CreateStreamAsync(config, ct);
+                Console.WriteLine($"stream {config.Name} ok (R{config.NumReplicas}, {config.Storage})");
+            }
+            catch (NatsJSApiException ex) when (ex.Error.ErrCode == 10058) // stream name already in use
+            {
+                var existing = await js.GetStreamAsync(config.Name!, cancellationToken: ct);
+                if (existing.Info.Config.NumReplicas != config.NumReplicas)
+                {
+                    // Changing the replica count of sourced/mirrored streams is not always allowed on
+                    // older servers; keep what exists and say so.
+                    Console.WriteLine($"stream {config.Name} exists with R{existing.Info.Config.NumReplicas} (wanted R{config.NumReplicas}); keeping it");
+                }
+                else
+                {
+                    Console.WriteLine($"stream {config.Name} already exists (R{config.NumReplicas}, {config.Storage})");
+                }
+            }
+        }, ct);
+    }
+
+    private static async Task<int> PublishAsync(NatsJSContext js, Options opts, CancellationToken ct)
+    {
+        var rate = opts.Rate;
+        var interval = TimeSpan.FromSeconds(1.0 / rate);
+        using var durationCts = opts.DurationSeconds > 0
+            ? new CancellationTokenSource(TimeSpan.FromSeconds(opts.DurationSeconds))
+            : new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, durationCts.Token);
+        var token = linked.Token;
+
+        Console.WriteLine($"publishing ~{rate} msg/s to orders.new / events.click" +
+                          (opts.DurationSeconds > 0 ? $" for {opts.DurationSeconds}s" : " until Ctrl-C"));
+
+        var processorTask = Task.Run(() => ProcessLoopAsync(js, Math.Max(1, rate / 4), token), CancellationToken.None);
+
+        long seq = 0, ok = 0, failed = 0;
+        var lastReport = DateTime.UtcNow;
+        string? lastError = null;
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(token))
+            {
+                seq++;
+                var (subject, body) = seq % 2 == 0
+                    ? ("events.click", $"{{\"click\":{seq},\"ts\":\"{DateTime.UtcNow:O}\"}}")
+                    : ("orders.new", $"{{\"order\":{seq},\"amount\":{seq % 97 + 1},\"ts\":\"{DateTime.UtcNow:O}\"}}");
+                try
+                {
+                    using var pubCts = CancellationTokenSource.CreateLinkedTokenSource(token);
+                    pubCts.CancelAfter(TimeSpan.FromSeconds(2));
+                    var ack = await js.PublishAsync(subject, Encoding.UTF8.GetBytes(body), cancellationToken: pubCts.Token);
+                    ack.EnsureSuccess();
+                    ok++;
+                }
+                catch (Exception ex) when (!token.IsCancellationRequested)
+                {
+                    // Keep going: during failure scenarios (frozen/killed nodes) publishes may time out.
+                    failed++;
+                    lastError = $"{subject}: {Flatten(ex)}";
+                }
+
+                if (DateTime.UtcNow - lastReport >= TimeSpan.FromSeconds(10))
+                {
+                    Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} published ok={ok} failed={failed}" +
+                                      (lastError is null ? "" : $" (last error: {lastError})"));
+                    lastError = null;
+                    lastReport = DateTime.UtcNow;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+
+        await processorTask;
+        Console.WriteLine($"stopped: published ok={ok} failed={failed}");
+        return 0;
+    }
+
+    /// <summary>PROCESSOR fetches and acks a limited number of messages per second, so its ack floor
+    /// moves but it stays a little behind; AUDIT is never read and accumulates pending messages.</summary>
+    private static async Task ProcessLoopAsync(NatsJSContext js, int perSecond, CancellationToken ct)
+    {
+        INatsJSConsumer? consumer = null;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                consumer ??= await js.GetConsumerAsync("ORDERS", "PROCESSOR", ct);
+                var fetchOpts = new NatsJSFetchOpts { MaxMsgs = perSecond, Expires = TimeSpan.FromSeconds(1) };
+                await foreach (var msg in consumer.FetchAsync<byte[]>(fetchOpts, cancellationToken: ct))
+                {
+                    await msg.AckAsync(cancellationToken: ct);
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} PROCESSOR fetch failed: {Flatten(ex)}");
+                consumer = null;
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(2), ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private static int ClusterSize(NatsConnection nc)
+    {
+        // connect_urls lists the client URLs of every server in the cluster (including this one);
+        // a standalone server sends none.
+        var urls = nc.ServerInfo?.ClientConnectUrls;
+        var count = urls?.Distinct().Count() ?? 0;
+        return Math.Max(1, count);
+    }
+
+    private static async Task RetryAsync(string what, Func<Task> action, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await action();
+                return;
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested && DateTime.UtcNow < deadline && IsTransient(ex))
+            {
+                Console.WriteLine($"{what}: {Flatten(ex)}; retrying ({attempt})");
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            }
+        }
+    }
+
+    private static bool IsTransient(Exception ex) => ex switch
+    {
+        NatsJSApiException api => api.Error.Code is 503 or 500 || api.Error.ErrCode is 10008 /* cluster not available */,
+        NatsNoRespondersException => true,
+        NatsJSApiNoResponseException => true,
+        TimeoutException => true,
+        NatsException => true,
+        OperationCanceledException => true,
+        _ => false,
+    };
+
+    private static string Flatten(Exception ex)
+    {
+        var parts = new List<string>();
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            var text = e is NatsJSApiException api
+                ? $"JetStream API error {api.Error.Code}/{api.Error.ErrCode}: {api.Error.Description}"
+                : $"{e.GetType().Name}: {e.Message}";
+            if (!parts.Contains(text))
+            {
+                parts.Add(text);
+            }
+        }
+
+        return string.Join(" -> ", parts);
+    }
+
+    private sealed record Options(string Command, string Url, string? User, string? Password, int Rate, int DurationSeconds, int? Replicas)
+    {
+        public static Options Parse(string[] args)
+        {
+            var command = args[0];
+            if (command is not ("setup" or "publish"))
+            {
+                throw new ArgumentException($"unknown command '{command}'");
+            }
+
+            string url = "nats://127.0.0.1:4222";
+            string? user = null, password = null;
+            int rate = 20, duration = 0;
+            int? replicas = null;
+            for (var i = 1; i < args.Length; i++)
+            {
+                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+                switch (args[i])
+                {
+                    case "--url": url = Next(); break;
+                    case "--user": user = Next(); break;
+                    case "--password": password = Next(); break;
+                    case "--rate": rate = PositiveInt(args[i], Next()); break;
+                    case "--duration": duration = PositiveInt(args[i], Next(), allowZero: true); break;
+                    case "--replicas": replicas = PositiveInt(args[i], Next()); break;
+                    default: throw new ArgumentException($"unknown option '{args[i]}'");
+                }
+            }
+
+            if (user is not null && password is null)
+            {
+                throw new ArgumentException("--user needs --password");
+            }
+
+            return new Options(command, url, user, password, rate, duration, replicas);
+        }
+
+        private static int PositiveInt(string name, string value, bool allowZero = false)
+        {
+            if (!int.TryParse(value, out var n) || n < 0 || (n == 0 && !allowZero))
+            {
+                throw new ArgumentException($"{name} must be a {(allowZero ? "non-negative" : "positive")} integer, got '{value}'");
+            }
+
+            return n;
+        }
+    }
+}

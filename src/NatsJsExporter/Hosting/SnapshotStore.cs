@@ -1,0 +1,18 @@
+using NatsJsExporter.Snapshot;
+
+namespace NatsJsExporter.Hosting;
+
+/// <summary>A snapshot and its exposition, rendered once, published together.</summary>
+public sealed record PublishedSnapshot(ClusterSnapshot Snapshot, byte[] Exposition);
+
+/// <summary>Holds the latest published snapshot. Readers always see a whole one: the reference is swapped atomically.</summary>
+public sealed class SnapshotStore
+{
+    private volatile PublishedSnapshot? _current;
+
+    public PublishedSnapshot? Current => _current;
+
+    public bool Ready => _current is not null;
+
+    public void Publish(PublishedSnapshot published) => _current = published;
+}

@@ -1,0 +1,64 @@
+using NatsJsExporter.Snapshot;
+
+namespace NatsJsExporter.Metrics;
+
+/// <summary>The RAFT meta group: leader, size, pending, and each peer's currency (from the meta leader).</summary>
+internal static class MetaMetrics
+{
+    public static void Write(ExpositionWriter w, ClusterSnapshot s)
+    {
+        var groups = s.MetaGroups;
+        w.Family("natsjs_meta_has_leader", MetricType.Gauge, "1 if the meta group has a leader.");
+        foreach (var g in groups) w.Sample(g.HasLeader, new Label("cluster", g.Cluster));
+
+        w.Family("natsjs_meta_is_leader", MetricType.Gauge, "1 on the meta group leader, 0 on the other peers.");
+        foreach (var g in groups)
+            foreach (var p in g.Peers) w.Sample(p.IsLeader, new("cluster", g.Cluster), new("server", p.Name));
+
+        w.Family("natsjs_meta_cluster_size", MetricType.Gauge, "Number of peers the meta group expects.");
+        foreach (var g in groups) w.Sample(g.ClusterSize, new Label("cluster", g.Cluster));
+
+        w.Family("natsjs_meta_pending", MetricType.Gauge, "Meta group proposals not yet applied (2.10.21+).");
+        foreach (var g in groups)
+            if (g.Pending is { } v) w.Sample(v, new Label("cluster", g.Cluster));
+
+        w.Family("natsjs_meta_snapshot_pending_entries", MetricType.Gauge, "Raft entries since the last meta snapshot (2.11.11/2.12.2+).");
+        foreach (var g in groups)
+            if (g.SnapshotPendingEntries is { } v) w.Sample(v, new Label("cluster", g.Cluster));
+
+        w.Family("natsjs_meta_snapshot_pending_bytes", MetricType.Gauge, "Bytes of Raft entries since the last meta snapshot (2.11.11/2.12.2+).");
+        foreach (var g in groups)
+            if (g.SnapshotPendingBytes is { } v) w.Sample(v, new Label("cluster", g.Cluster));
+
+        w.Family("natsjs_meta_leader_changes_total", MetricType.Counter, "Meta leader changes seen by this exporter (starts at 0 when the exporter starts).");
+        foreach (var g in groups) w.Sample(g.LeaderChanges, new Label("cluster", g.Cluster));
+
+        PeerFamilies(w, "natsjs_meta_peer", "meta group peer", groups, g => g.Peers, g => [new("cluster", g.Cluster)]);
+    }
+
+    /// <summary>The four per-peer health families shared by the meta group, streams and consumers.</summary>
+    internal static void PeerFamilies<TGroup>(ExpositionWriter w, string prefix, string what, IReadOnlyList<TGroup> groups,
+        Func<TGroup, IReadOnlyList<PeerView>> peers, Func<TGroup, Label[]> groupLabels)
+    {
+        void Family(string suffix, string help, Func<PeerView, double?> value)
+        {
+            w.Family(prefix + suffix, MetricType.Gauge, help);
+            foreach (var g in groups)
+            {
+                Label[]? labels = null;
+                foreach (var p in peers(g))
+                {
+                    if (value(p) is not { } v) continue;
+                    labels ??= [.. groupLabels(g), new Label("peer", "")];
+                    labels[^1] = new Label("peer", p.Name);
+                    w.Sample(v, labels);
+                }
+            }
+        }
+
+        Family("_current", $"1 if the {what} is current with its leader, 0 if outdated (as reported by the group leader).", p => p.Current is { } c ? (c ? 1 : 0) : null);
+        Family("_offline", $"1 if the group leader reports the {what} offline.", p => p.Offline is { } o ? (o ? 1 : 0) : null);
+        Family("_last_seen_seconds", $"Seconds since the group leader last heard from the {what} (0 on the leader).", p => p.LastSeenSeconds);
+        Family("_lag", $"Raft log entries the {what} is behind its leader.", p => p.Lag);
+    }
+}

@@ -1,0 +1,71 @@
+using NatsJsExporter.Snapshot;
+
+namespace NatsJsExporter.Metrics;
+
+/// <summary>One series set per stream (not per replica): the `nats stream report` columns, its replicas, sources and mirror.</summary>
+internal static class StreamMetrics
+{
+    public static void Write(ExpositionWriter w, ClusterSnapshot s)
+    {
+        var streams = s.Streams;
+        w.Family("natsjs_stream_info", MetricType.Gauge, "Stream metadata; always 1.");
+        foreach (var v in streams)
+            w.Sample(1L, new("cluster", v.Cluster), new("account", v.Account), new("stream", v.Name), new("storage", v.Storage), new("retention", v.Retention));
+
+        Gauge(w, streams, "natsjs_stream_messages", "Messages in the stream (from the stream leader).", v => v.Messages);
+        Gauge(w, streams, "natsjs_stream_bytes", "Bytes of messages in the stream (one replica's worth).", v => v.Bytes);
+        Gauge(w, streams, "natsjs_stream_first_seq", "First sequence number in the stream.", v => v.FirstSeq);
+        Gauge(w, streams, "natsjs_stream_last_seq", "Last sequence number in the stream.", v => v.LastSeq);
+        Gauge(w, streams, "natsjs_stream_consumers", "Consumers on the stream.", v => v.ConsumerCount);
+        Gauge(w, streams, "natsjs_stream_deleted_messages", "Messages deleted from the middle of the stream (interior deletes).", v => v.DeletedMessages);
+        Gauge(w, streams, "natsjs_stream_lost_messages", "Messages the stream lost (e.g. damaged storage).", v => v.LostMessages);
+        Gauge(w, streams, "natsjs_stream_lost_bytes", "Bytes the stream lost.", v => v.LostBytes);
+        Gauge(w, streams, "natsjs_stream_subjects", "Distinct subjects holding messages in the stream.", v => v.Subjects);
+        Gauge(w, streams, "natsjs_stream_replicas_configured", "Replicas the stream is configured for.", v => v.ReplicasConfigured);
+        Gauge(w, streams, "natsjs_stream_max_bytes", "The stream's max_bytes limit (absent when unlimited).", v => v.MaxBytes);
+        Gauge(w, streams, "natsjs_stream_max_messages", "The stream's max_msgs limit (absent when unlimited).", v => v.MaxMessages);
+        Gauge(w, streams, "natsjs_stream_has_leader", "1 if the stream's Raft group has a leader.", v => v.HasLeader ? 1 : 0);
+
+        w.Family("natsjs_stream_leader_changes_total", MetricType.Counter, "Stream leader changes seen by this exporter (starts at 0 when the exporter starts).");
+        foreach (var v in streams) w.Sample(v.LeaderChanges, Labels(v));
+
+        w.Family("natsjs_stream_peer_is_leader", MetricType.Gauge, "1 on the peer that leads the stream, 0 on the other replicas.");
+        foreach (var v in streams)
+            foreach (var p in v.Peers)
+                w.Sample(p.IsLeader, new("cluster", v.Cluster), new("account", v.Account), new("stream", v.Name), new("peer", p.Name));
+        MetaMetrics.PeerFamilies(w, "natsjs_stream_peer", "stream replica", streams, v => v.Peers, Labels);
+
+        SourceFamilies(w, streams);
+    }
+
+    internal static Label[] Labels(StreamView v) => [new("cluster", v.Cluster), new("account", v.Account), new("stream", v.Name)];
+
+    private static void Gauge(ExpositionWriter w, IReadOnlyList<StreamView> streams, string name, string help, Func<StreamView, double?> value)
+    {
+        w.Family(name, MetricType.Gauge, help);
+        foreach (var v in streams)
+            if (value(v) is { } x) w.Sample(x, new("cluster", v.Cluster), new("account", v.Account), new("stream", v.Name));
+    }
+
+    private static void SourceFamilies(ExpositionWriter w, IReadOnlyList<StreamView> streams)
+    {
+        void Family(string name, string help, bool mirror, Func<StreamSourceView, double?> value)
+        {
+            w.Family(name, MetricType.Gauge, help);
+            foreach (var v in streams)
+            {
+                IEnumerable<StreamSourceView> sources = mirror ? (v.Mirror is null ? [] : [v.Mirror]) : v.Sources;
+                foreach (var src in sources)
+                    if (value(src) is { } x)
+                        w.Sample(x, new("cluster", v.Cluster), new("account", v.Account), new("stream", v.Name), new("source", src.Name));
+            }
+        }
+
+        Family("natsjs_stream_source_lag", "Messages the stream is behind this source.", false, x => x.Lag);
+        Family("natsjs_stream_source_last_seen_seconds", "Seconds since the stream last heard from this source (absent when never).", false, x => x.LastSeenSeconds);
+        Family("natsjs_stream_source_error", "1 while the server reports an error for this source.", false, x => x.Error is null ? 0 : 1);
+        Family("natsjs_stream_mirror_lag", "Messages the mirror is behind its origin stream.", true, x => x.Lag);
+        Family("natsjs_stream_mirror_last_seen_seconds", "Seconds since the mirror last heard from its origin (absent when never).", true, x => x.LastSeenSeconds);
+        Family("natsjs_stream_mirror_error", "1 while the server reports an error for the mirror.", true, x => x.Error is null ? 0 : 1);
+    }
+}

@@ -1,0 +1,216 @@
+using System.Text.Json.Serialization;
+
+namespace NatsJsExporter.Model;
+
+// Wire DTOs for nats-server's /jsz answer (server/monitor.go JSInfo and friends), 2.9 to 2.15.
+// Every field is optional: servers omit zero values and older servers lack newer fields.
+// Unsigned 64-bit fields stay ulong so uint64-max ("unlimited") survives parsing.
+
+public sealed record JszResponse
+{
+    public string? ServerId { get; init; }
+    public DateTimeOffset? Now { get; init; }
+    public bool Disabled { get; init; }
+    public JetStreamConfigDto? Config { get; init; }
+    public ulong Memory { get; init; }
+    public ulong Storage { get; init; }
+    public ulong ReservedMemory { get; init; }
+    public ulong ReservedStorage { get; init; }
+    public long Accounts { get; init; }
+    public long HaAssets { get; init; }
+    public ApiStatsDto? Api { get; init; }
+    public long Streams { get; init; }
+    public long Consumers { get; init; }
+    public ulong Messages { get; init; }
+    public ulong Bytes { get; init; }
+    /// <summary>2.11.11/2.12.1+ with raft=true: streams this server leads.</summary>
+    public long? StreamsLeader { get; init; }
+    /// <summary>2.11.11/2.12.1+ with raft=true: consumers this server leads.</summary>
+    public long? ConsumersLeader { get; init; }
+    public MetaClusterDto? MetaCluster { get; init; }
+    public List<AccountDetailDto>? AccountDetails { get; init; }
+    /// <summary>2.10.28/2.11.2+: total number of accounts, for paging.</summary>
+    public long? Total { get; init; }
+}
+
+public sealed record JetStreamConfigDto
+{
+    public long MaxMemory { get; init; }
+    public long MaxStorage { get; init; }
+    public string? StoreDir { get; init; }
+    public string? Domain { get; init; }
+}
+
+public sealed record ApiStatsDto
+{
+    public ulong Total { get; init; }
+    public ulong Errors { get; init; }
+    public ulong? Inflight { get; init; }
+    public long? Level { get; init; }
+}
+
+public sealed record MetaClusterDto
+{
+    public string? Name { get; init; }
+    public string? Leader { get; init; }
+    public string? Peer { get; init; }
+    public List<PeerInfoDto>? Replicas { get; init; }
+    public long ClusterSize { get; init; }
+    /// <summary>2.10.21+.</summary>
+    public ulong? Pending { get; init; }
+    /// <summary>2.11.11/2.12.2+.</summary>
+    public MetaSnapshotDto? Snapshot { get; init; }
+}
+
+public sealed record MetaSnapshotDto
+{
+    public ulong PendingEntries { get; init; }
+    public ulong PendingSize { get; init; }
+}
+
+public sealed record PeerInfoDto
+{
+    public string? Name { get; init; }
+    public bool Current { get; init; }
+    public bool Offline { get; init; }
+    /// <summary>Nanoseconds since last contact.</summary>
+    public long Active { get; init; }
+    public ulong Lag { get; init; }
+    public string? Peer { get; init; }
+}
+
+public sealed record AccountDetailDto
+{
+    public string? Name { get; init; }
+    public string? Id { get; init; }
+    public ulong Memory { get; init; }
+    public ulong Storage { get; init; }
+    public ulong ReservedMemory { get; init; }
+    public ulong ReservedStorage { get; init; }
+    public ApiStatsDto? Api { get; init; }
+    public List<StreamDetailDto>? StreamDetail { get; init; }
+}
+
+public sealed record ClusterInfoDto
+{
+    public string? Name { get; init; }
+    public string? RaftGroup { get; init; }
+    public string? Leader { get; init; }
+    public DateTimeOffset? LeaderSince { get; init; }
+    public List<PeerInfoDto>? Replicas { get; init; }
+}
+
+public sealed record StreamDetailDto
+{
+    public string? Name { get; init; }
+    public DateTimeOffset? Created { get; init; }
+    public ClusterInfoDto? Cluster { get; init; }
+    public StreamConfigDto? Config { get; init; }
+    public StreamStateDto? State { get; init; }
+    public List<ConsumerInfoDto>? ConsumerDetail { get; init; }
+    public StreamSourceInfoDto? Mirror { get; init; }
+    public List<StreamSourceInfoDto>? Sources { get; init; }
+}
+
+public sealed record StreamConfigDto
+{
+    public string? Name { get; init; }
+    public List<string>? Subjects { get; init; }
+    public string? Retention { get; init; }
+    public string? Storage { get; init; }
+    public long NumReplicas { get; init; }
+    public long MaxMsgs { get; init; }
+    public long MaxBytes { get; init; }
+    public long MaxConsumers { get; init; }
+}
+
+public sealed record StreamStateDto
+{
+    public ulong Messages { get; init; }
+    public ulong Bytes { get; init; }
+    public ulong FirstSeq { get; init; }
+    public ulong LastSeq { get; init; }
+    public long NumSubjects { get; init; }
+    public long NumDeleted { get; init; }
+    public LostStreamDataDto? Lost { get; init; }
+    public long ConsumerCount { get; init; }
+}
+
+public sealed record LostStreamDataDto
+{
+    public List<ulong>? Msgs { get; init; }
+    public ulong Bytes { get; init; }
+}
+
+public sealed record StreamSourceInfoDto
+{
+    public string? Name { get; init; }
+    public ulong Lag { get; init; }
+    /// <summary>Nanoseconds since last contact; -1 when never heard from.</summary>
+    public long Active { get; init; }
+    public ApiErrorDto? Error { get; init; }
+}
+
+public sealed record ApiErrorDto
+{
+    public long Code { get; init; }
+    public long ErrCode { get; init; }
+    public string? Description { get; init; }
+}
+
+public sealed record ConsumerInfoDto
+{
+    public string? StreamName { get; init; }
+    public string? Name { get; init; }
+    public DateTimeOffset? Created { get; init; }
+    public ConsumerConfigDto? Config { get; init; }
+    public SequenceInfoDto? Delivered { get; init; }
+    public SequenceInfoDto? AckFloor { get; init; }
+    public long NumAckPending { get; init; }
+    public long NumRedelivered { get; init; }
+    public long NumWaiting { get; init; }
+    public ulong NumPending { get; init; }
+    public ClusterInfoDto? Cluster { get; init; }
+    /// <summary>2.11+.</summary>
+    public bool? Paused { get; init; }
+}
+
+public sealed record ConsumerConfigDto
+{
+    public string? DurableName { get; init; }
+    public string? Name { get; init; }
+    public string? DeliverPolicy { get; init; }
+    public string? AckPolicy { get; init; }
+    public long MaxAckPending { get; init; }
+    public long NumReplicas { get; init; }
+}
+
+public sealed record SequenceInfoDto
+{
+    public ulong ConsumerSeq { get; init; }
+    public ulong StreamSeq { get; init; }
+    /// <summary>2.10+.</summary>
+    public DateTimeOffset? LastActive { get; init; }
+}
+
+/// <summary>The few fields of /varz the exporter needs: who answered.</summary>
+public sealed record VarzResponse
+{
+    public string? ServerId { get; init; }
+    public string? ServerName { get; init; }
+    public string? Version { get; init; }
+    public VarzClusterDto? Cluster { get; init; }
+}
+
+public sealed record VarzClusterDto
+{
+    public string? Name { get; init; }
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    NumberHandling = JsonNumberHandling.Strict,
+    GenerationMode = JsonSourceGenerationMode.Metadata)]
+[JsonSerializable(typeof(JszResponse))]
+[JsonSerializable(typeof(VarzResponse))]
+public sealed partial class JszJsonContext : JsonSerializerContext;

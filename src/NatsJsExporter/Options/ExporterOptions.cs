@@ -1,0 +1,23 @@
+using System.Net;
+
+namespace NatsJsExporter.Options;
+
+/// <summary>Validated settings. Built only by <see cref="OptionsLoader"/>.</summary>
+public sealed record ExporterOptions
+{
+    public const int DefaultPort = 7778;
+
+    public required IReadOnlyList<Uri> MonitorUrls { get; init; }
+    public required string ListenHost { get; init; }
+    public required int ListenPort { get; init; }
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
+    public int AccountPageSize { get; init; } = 1024;
+    public long MaxResponseBytes { get; init; } = 256L * 1024 * 1024;
+    public string LogLevel { get; init; } = "information";
+    public string LogFormat { get; init; } = "text";
+
+    public IPAddress? ListenAddress => ListenHost is "" or "*" or "0.0.0.0" ? IPAddress.Any
+        : ListenHost == "localhost" ? IPAddress.Loopback
+        : IPAddress.TryParse(ListenHost.Trim('[', ']'), out var ip) ? ip : null;
+}

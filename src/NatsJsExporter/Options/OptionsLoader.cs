@@ -1,0 +1,263 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace NatsJsExporter.Options;
+
+/// <summary>One setting: its command-line flag, environment variable and appsettings.json key.</summary>
+public sealed record OptionSpec(string Flag, string Env, string Json, string Help, string? Default = null, bool IsSwitch = false);
+
+public sealed record LoadResult(ExporterOptions? Options, IReadOnlyList<string> Errors, bool HelpRequested);
+
+/// <summary>
+/// Reads settings from appsettings.json (section "NatsJsExporter"), then environment variables
+/// (NATSJS_*), then the command line (--flag value or --flag=value), each overriding the last,
+/// and validates them. Every error names the setting, the value and what is expected.
+/// </summary>
+public static class OptionsLoader
+{
+    public static readonly IReadOnlyList<OptionSpec> Specs =
+    [
+        new("monitor-urls", "NATSJS_MONITOR_URLS", "MonitorUrls", "NATS monitor URLs to poll, comma-separated (e.g. http://127.0.0.1:8222)."),
+        new("listen", "NATSJS_LISTEN", "Listen", "Address for /metrics, /healthz and /readyz.", $"0.0.0.0:{ExporterOptions.DefaultPort}"),
+        new("interval", "NATSJS_INTERVAL", "Interval", "Time between polls.", "15s"),
+        new("timeout", "NATSJS_TIMEOUT", "Timeout", "Time one server may take to answer one poll.", "5s"),
+        new("account-page-size", "NATSJS_ACCOUNT_PAGE_SIZE", "AccountPageSize", "Accounts per /jsz page (offset/limit paging).", "1024"),
+        new("max-response-size", "NATSJS_MAX_RESPONSE_SIZE", "MaxResponseSize", "Largest /jsz answer read, in MiB; a larger one is aborted.", "256"),
+        new("log-level", "NATSJS_LOG_LEVEL", "LogLevel", "debug, information, warning or error.", "information"),
+        new("log-format", "NATSJS_LOG_FORMAT", "LogFormat", "text or json.", "text"),
+        new("config", "NATSJS_CONFIG", "", "Path of a JSON settings file (default: appsettings.json in the working directory, if present)."),
+    ];
+
+    public static LoadResult Load(IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment, string workingDirectory)
+    {
+        var errors = new List<string>();
+        var cli = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg is "-h" or "--help" or "help") return new LoadResult(null, [], true);
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                errors.Add($"unexpected argument \"{arg}\"; settings are given as --name value (see --help)");
+                continue;
+            }
+            var body = arg[2..];
+            string name, value;
+            int eq = body.IndexOf('=');
+            if (eq >= 0) { name = body[..eq]; value = body[(eq + 1)..]; }
+            else
+            {
+                name = body;
+                if (i + 1 >= args.Count) { errors.Add($"--{name} needs a value (see --help)"); continue; }
+                value = args[++i];
+            }
+            if (Specs.All(s => s.Flag != name)) { errors.Add($"unknown flag --{name} (see --help)"); continue; }
+            cli[name] = value;
+        }
+
+        // appsettings.json
+        var json = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? configPath = cli.GetValueOrDefault("config") ?? environment.GetValueOrDefault("NATSJS_CONFIG");
+        bool explicitConfig = configPath is not null;
+        configPath ??= Path.Combine(workingDirectory, "appsettings.json");
+        if (File.Exists(configPath)) ReadJson(configPath, json, errors);
+        else if (explicitConfig) errors.Add($"config file \"{configPath}\" does not exist");
+
+        string? Get(OptionSpec spec) =>
+            cli.TryGetValue(spec.Flag, out var c) ? c
+            : environment.TryGetValue(spec.Env, out var e) && !string.IsNullOrEmpty(e) ? e
+            : json.TryGetValue(spec.Json, out var j) ? j
+            : spec.Default;
+
+        string Describe(OptionSpec spec) =>
+            cli.ContainsKey(spec.Flag) ? $"--{spec.Flag}"
+            : environment.TryGetValue(spec.Env, out var e) && !string.IsNullOrEmpty(e) ? spec.Env
+            : json.ContainsKey(spec.Json) ? $"{spec.Json} in {configPath}"
+            : $"--{spec.Flag}";
+
+        OptionSpec S(string flag) => Specs.First(s => s.Flag == flag);
+
+        // monitor URLs
+        var urls = new List<Uri>();
+        var urlSpec = S("monitor-urls");
+        var rawUrls = Get(urlSpec);
+        if (string.IsNullOrWhiteSpace(rawUrls))
+        {
+            errors.Add($"no NATS servers to poll: set --monitor-urls (or {urlSpec.Env}) to the servers' monitor URLs, e.g. http://127.0.0.1:8222");
+        }
+        else
+        {
+            foreach (var part in rawUrls.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (Uri.TryCreate(part, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps) && u.Host.Length > 0)
+                {
+                    if (urls.Contains(u)) errors.Add($"invalid {Describe(urlSpec)}: \"{part}\" is listed twice");
+                    else urls.Add(u);
+                }
+                else
+                {
+                    errors.Add($"invalid {Describe(urlSpec)}: \"{part}\" is not an http:// or https:// URL; give each server's monitor port, e.g. http://127.0.0.1:8222");
+                }
+            }
+        }
+
+        // listen
+        var listenSpec = S("listen");
+        string listen = Get(listenSpec)!;
+        string host = "";
+        int port = 0;
+        if (!TryParseListen(listen, out host, out port))
+            errors.Add($"invalid {Describe(listenSpec)}: \"{listen}\" is not HOST:PORT with a port from 1 to 65535, e.g. 0.0.0.0:{ExporterOptions.DefaultPort}");
+
+        TimeSpan Duration(string flag)
+        {
+            var spec = S(flag);
+            var raw = Get(spec)!;
+            if (!TryParseDuration(raw, out var d) || d <= TimeSpan.Zero)
+            {
+                errors.Add($"invalid {Describe(spec)}: \"{raw}\" is not a positive duration like 15s, 500ms, 2m or 1h");
+                return TimeSpan.Zero;
+            }
+            return d;
+        }
+        var interval = Duration("interval");
+        var timeout = Duration("timeout");
+        if (interval > TimeSpan.Zero && timeout > TimeSpan.Zero && timeout > interval)
+            errors.Add($"invalid {Describe(S("timeout"))}: \"{Get(S("timeout"))}\" is longer than the interval ({Get(S("interval"))}); a poll must end before the next one starts");
+
+        int Integer(string flag, int min, int max)
+        {
+            var spec = S(flag);
+            var raw = Get(spec)!;
+            if (!int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v < min || v > max)
+            {
+                errors.Add($"invalid {Describe(spec)}: \"{raw}\" is not a whole number from {min} to {max}");
+                return min;
+            }
+            return v;
+        }
+        int pageSize = Integer("account-page-size", 1, 100_000);
+        int maxMiB = Integer("max-response-size", 1, 64 * 1024);
+
+        string OneOf(string flag, params string[] allowed)
+        {
+            var spec = S(flag);
+            var raw = Get(spec)!.ToLowerInvariant();
+            if (!allowed.Contains(raw)) errors.Add($"invalid {Describe(spec)}: \"{Get(spec)}\" is not one of {string.Join(", ", allowed)}");
+            return raw;
+        }
+        var logLevel = OneOf("log-level", "debug", "information", "info", "warning", "error");
+        var logFormat = OneOf("log-format", "text", "json");
+
+        if (errors.Count > 0) return new LoadResult(null, errors, false);
+        return new LoadResult(new ExporterOptions
+        {
+            MonitorUrls = urls,
+            ListenHost = host,
+            ListenPort = port,
+            Interval = interval,
+            Timeout = timeout,
+            AccountPageSize = pageSize,
+            MaxResponseBytes = maxMiB * 1024L * 1024,
+            LogLevel = logLevel == "info" ? "information" : logLevel,
+            LogFormat = logFormat,
+        }, [], false);
+    }
+
+    private static void ReadJson(string path, Dictionary<string, string> into, List<string> errors)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            if (!doc.RootElement.TryGetProperty("NatsJsExporter", out var section)) return;
+            if (section.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add($"config file \"{path}\": \"NatsJsExporter\" must be an object");
+                return;
+            }
+            foreach (var p in section.EnumerateObject())
+            {
+                if (Specs.All(s => s.Json != p.Name))
+                {
+                    errors.Add($"config file \"{path}\": unknown setting \"{p.Name}\" (known: {string.Join(", ", Specs.Where(s => s.Json != "").Select(s => s.Json))})");
+                    continue;
+                }
+                into[p.Name] = p.Value.ValueKind switch
+                {
+                    JsonValueKind.Array => string.Join(",", p.Value.EnumerateArray().Select(e => e.ToString())),
+                    _ => p.Value.ToString(),
+                };
+            }
+        }
+        catch (JsonException ex)
+        {
+            errors.Add($"config file \"{path}\" is not valid JSON: {ex.Message}");
+        }
+        catch (IOException ex)
+        {
+            errors.Add($"config file \"{path}\" cannot be read: {ex.Message}");
+        }
+    }
+
+    public static bool TryParseListen(string value, out string host, out int port)
+    {
+        host = "";
+        port = 0;
+        int colon = value.LastIndexOf(':');
+        if (colon < 0) return false;
+        host = value[..colon];
+        if (!int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535) return false;
+        if (host is "" or "*" or "localhost") return true;
+        return System.Net.IPAddress.TryParse(host.Trim('[', ']'), out _);
+    }
+
+    /// <summary>Parses 15s, 500ms, 2m, 1h, 1m30s or a plain number of seconds.</summary>
+    public static bool TryParseDuration(string value, out TimeSpan result)
+    {
+        result = TimeSpan.Zero;
+        var s = value.Trim();
+        if (s.Length == 0) return false;
+        if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var plain))
+        {
+            if (!double.IsFinite(plain) || plain > TimeSpan.MaxValue.TotalSeconds / 2) return false;
+            result = TimeSpan.FromSeconds(plain);
+            return true;
+        }
+        int i = 0;
+        double totalMs = 0;
+        while (i < s.Length)
+        {
+            int start = i;
+            while (i < s.Length && (char.IsAsciiDigit(s[i]) || s[i] == '.')) i++;
+            if (start == i || !double.TryParse(s.AsSpan(start, i - start), NumberStyles.Float, CultureInfo.InvariantCulture, out var n)) return false;
+            int unitStart = i;
+            while (i < s.Length && char.IsAsciiLetter(s[i])) i++;
+            double factor = s[unitStart..i] switch { "ms" => 1, "s" => 1000, "m" => 60_000, "h" => 3_600_000, _ => -1 };
+            if (factor < 0) return false;
+            totalMs += n * factor;
+        }
+        if (totalMs > TimeSpan.MaxValue.TotalMilliseconds / 2) return false;
+        result = TimeSpan.FromMilliseconds(totalMs);
+        return true;
+    }
+
+    public static string Usage()
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.AppendLine("natsjs-exporter: Prometheus exporter for NATS JetStream");
+        sb.AppendLine();
+        sb.AppendLine("Usage: natsjs-exporter --monitor-urls http://127.0.0.1:8222,http://127.0.0.1:8223 [flags]");
+        sb.AppendLine();
+        sb.AppendLine("Flags (environment variable, appsettings.json key in section \"NatsJsExporter\"):");
+        foreach (var s in Specs)
+        {
+            sb.Append("  --").Append(s.Flag.PadRight(20)).Append(s.Help);
+            if (s.Default is not null) sb.Append(" Default: ").Append(s.Default).Append('.');
+            sb.AppendLine();
+            sb.Append(' ', 24).Append(s.Env);
+            if (s.Json != "") sb.Append(", ").Append(s.Json);
+            sb.AppendLine();
+        }
+        return sb.ToString();
+    }
+}

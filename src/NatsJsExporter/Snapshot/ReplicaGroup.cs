@@ -1,0 +1,106 @@
+using NatsJsExporter.Model;
+
+namespace NatsJsExporter.Snapshot;
+
+/// <summary>One server's copy of a replicated asset (stream, consumer) as that server reported it.</summary>
+internal readonly record struct ReplicaReport<T>(string Server, bool ServerClustered, T Item, ClusterInfoDto? Cluster, ulong Progress);
+
+/// <summary>Who leads a Raft group, whose numbers to trust, and each peer's health.</summary>
+internal sealed record GroupResolution<T>(
+    ReplicaReport<T> StateSource,
+    bool HasLeader,
+    string? Leader,
+    IReadOnlyList<PeerView> Peers,
+    IReadOnlyList<string> Claimants);
+
+/// <summary>
+/// The leader-truth rules. Replica health is only meaningful in the report of the server that
+/// leads the group (followers report nonsense for other followers up to 2.12.4), and follower
+/// numbers lag behind the leader's. So: the leader's own report wins; without one, any replica
+/// gives state (the most advanced one), and peer health is left unknown rather than invented.
+/// </summary>
+internal static class ReplicaGroup
+{
+    public static GroupResolution<T> Resolve<T>(IReadOnlyList<ReplicaReport<T>> replicas, IReadOnlySet<string> knownServers)
+    {
+        // A server that is not clustered leads everything it hosts.
+        var claimants = new List<ReplicaReport<T>>();
+        foreach (var r in replicas)
+        {
+            if (!r.ServerClustered || string.Equals(r.Cluster?.Leader, r.Server, StringComparison.Ordinal))
+                claimants.Add(r);
+        }
+
+        if (claimants.Count > 0)
+        {
+            var leader = claimants.Count == 1 ? claimants[0] : PickClaimant(claimants);
+            return new GroupResolution<T>(leader, true, leader.Server, PeersFromLeader(leader),
+                claimants.Count > 1 ? claimants.Select(c => c.Server).Order(StringComparer.Ordinal).ToArray() : []);
+        }
+
+        // No leader answered. Keep state from the most advanced replica; trust the followers'
+        // leader name only if that server is not one we poll (if we poll it, it would have said so).
+        var source = replicas[0];
+        foreach (var r in replicas.Skip(1))
+        {
+            if (r.Progress > source.Progress || (r.Progress == source.Progress && string.CompareOrdinal(r.Server, source.Server) < 0))
+                source = r;
+        }
+
+        string? named = replicas
+            .Select(r => r.Cluster?.Leader)
+            .Where(l => !string.IsNullOrEmpty(l))
+            .GroupBy(l => l!, StringComparer.Ordinal)
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => g.Key)
+            .FirstOrDefault();
+        bool trusted = named is not null && !knownServers.Contains(named);
+
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var r in replicas)
+        {
+            names.Add(r.Server);
+            foreach (var p in r.Cluster?.Replicas ?? [])
+                if (!string.IsNullOrEmpty(p.Name)) names.Add(p.Name);
+        }
+        if (trusted) names.Add(named!);
+
+        var peers = names.Select(n => new PeerView { Name = n, IsLeader = trusted && n == named }).ToArray();
+        return new GroupResolution<T>(source, trusted, trusted ? named : null, peers, []);
+    }
+
+    // Two servers both claim the group (a stale leader during an election): prefer the most
+    // recent leader_since, then the most advanced, then the lowest name, so the pick is deterministic.
+    private static ReplicaReport<T> PickClaimant<T>(List<ReplicaReport<T>> claimants) =>
+        claimants
+            .OrderByDescending(c => c.Cluster?.LeaderSince ?? DateTimeOffset.MinValue)
+            .ThenByDescending(c => c.Progress)
+            .ThenBy(c => c.Server, StringComparer.Ordinal)
+            .First();
+
+    public static IReadOnlyList<PeerView> PeersFromLeader<T>(ReplicaReport<T> leader) =>
+        PeersFromLeader(leader.Server, leader.Cluster?.Replicas);
+
+    public static IReadOnlyList<PeerView> PeersFromLeader(string leader, IReadOnlyList<PeerInfoDto>? replicas)
+    {
+        var peers = new List<PeerView>((replicas?.Count ?? 0) + 1)
+        {
+            new() { Name = leader, IsLeader = true, Current = true, Offline = false, LastSeenSeconds = 0, Lag = 0 },
+        };
+        foreach (var p in replicas ?? [])
+        {
+            if (string.IsNullOrEmpty(p.Name) || p.Name == leader) continue;
+            peers.Add(new PeerView
+            {
+                Name = p.Name,
+                IsLeader = false,
+                Current = p.Current,
+                Offline = p.Offline,
+                LastSeenSeconds = Math.Max(0, p.Active) / 1e9,
+                Lag = p.Lag,
+            });
+        }
+        peers.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return peers;
+    }
+}

@@ -1,0 +1,336 @@
+using NatsJsExporter.Model;
+using NatsJsExporter.Sources;
+
+namespace NatsJsExporter.Snapshot;
+
+/// <summary>Everything one merge needs: this poll's reports, the target states, and the previous snapshot.</summary>
+public sealed record SnapshotInput
+{
+    public required IReadOnlyList<ServerReport> Reports { get; init; }
+    public required IReadOnlyList<TargetView> Targets { get; init; }
+    public required DateTimeOffset CollectedAt { get; init; }
+    public required TimeSpan PollDuration { get; init; }
+    public required TimeSpan PollInterval { get; init; }
+    /// <summary>Names of every server the exporter polls, up or down: a leader named by followers but not among these is trusted.</summary>
+    public IReadOnlySet<string>? KnownServers { get; init; }
+    public ClusterSnapshot? Previous { get; init; }
+    public SnapshotFilter Filter { get; init; } = SnapshotFilter.None;
+}
+
+public sealed record SnapshotResult(ClusterSnapshot Snapshot, IReadOnlyList<string> Conflicts);
+
+/// <summary>Merges per-server /jsz answers into one cluster snapshot. Pure: no I/O, no clock.</summary>
+public static class SnapshotBuilder
+{
+    private const ulong Unlimited = ulong.MaxValue;
+
+    public static SnapshotResult Build(SnapshotInput input)
+    {
+        var ok = input.Reports
+            .Where(r => r.Succeeded && r.ServerName is not null)
+            .OrderBy(r => r.ServerName, StringComparer.Ordinal)
+            .ToList();
+        var known = new HashSet<string>(input.KnownServers ?? (IEnumerable<string>)[], StringComparer.Ordinal);
+        foreach (var r in input.Reports)
+            if (r.ServerName is not null) known.Add(r.ServerName);
+
+        var conflicts = new List<string>();
+        var metaGroups = BuildMetaGroups(ok, known, input.Previous, conflicts);
+        var metaLeaders = new HashSet<string>(metaGroups.Where(g => g.HasLeader && g.Leader is not null).Select(g => g.Leader!), StringComparer.Ordinal);
+        var servers = ok.Select(r => BuildServer(r, metaLeaders)).ToArray();
+        var streams = BuildStreams(ok, known, input.Previous, input.Filter, conflicts);
+        var accounts = BuildAccounts(ok, metaLeaders, streams, input.Filter);
+
+        var snapshot = new ClusterSnapshot
+        {
+            CollectedAt = input.CollectedAt,
+            PollDuration = input.PollDuration,
+            PollInterval = input.PollInterval,
+            Targets = input.Targets,
+            Servers = servers,
+            MetaGroups = metaGroups,
+            Accounts = accounts,
+            Streams = streams,
+            ConflictsTotal = (input.Previous?.ConflictsTotal ?? 0) + conflicts.Count,
+        };
+        return new SnapshotResult(snapshot, conflicts);
+    }
+
+    private static string ClusterOf(ServerReport r) => r.ClusterName ?? r.Jsz!.MetaCluster?.Name ?? "";
+
+    private static ulong? Limit(long value) => value > 0 ? (ulong)value : null;
+
+    private static ulong? Limit(ulong value) => value is > 0 and < Unlimited ? value : null;
+
+    private static ServerView BuildServer(ServerReport r, HashSet<string> metaLeaders)
+    {
+        var j = r.Jsz!;
+        return new ServerView
+        {
+            Name = r.ServerName!,
+            Cluster = ClusterOf(r),
+            Domain = j.Config?.Domain ?? "",
+            Version = r.ServerVersion ?? "",
+            JetStreamEnabled = !j.Disabled,
+            Streams = j.Streams,
+            Consumers = j.Consumers,
+            Messages = j.Messages,
+            Bytes = j.Bytes,
+            MemoryBytes = j.Memory,
+            StorageBytes = j.Storage,
+            MaxMemoryBytes = Limit(j.Config?.MaxMemory ?? 0),
+            MaxStorageBytes = Limit(j.Config?.MaxStorage ?? 0),
+            ApiRequests = j.Api?.Total ?? 0,
+            ApiErrors = j.Api?.Errors ?? 0,
+            ApiInflight = j.Api?.Inflight,
+            ApiLevel = j.Api?.Level,
+            HaAssets = j.HaAssets,
+            StreamLeaders = j.StreamsLeader,
+            ConsumerLeaders = j.ConsumersLeader,
+            IsMetaLeader = metaLeaders.Contains(r.ServerName!),
+        };
+    }
+
+    // ---- meta group ---------------------------------------------------------------------
+
+    private static MetaGroupView[] BuildMetaGroups(List<ServerReport> ok, HashSet<string> known, ClusterSnapshot? previous, List<string> conflicts)
+    {
+        var members = ok.Where(r => r.Jsz!.MetaCluster is not null && !r.Jsz.Disabled).ToList();
+        if (members.Count == 0) return [];
+
+        // Servers of one cluster share a meta group; a named leader (and the leader's peer list)
+        // joins clusters of a super-cluster into one group.
+        var uf = new UnionFind();
+        foreach (var r in members)
+        {
+            var m = r.Jsz!.MetaCluster!;
+            uf.Union("server:" + r.ServerName, "cluster:" + ClusterOf(r));
+            if (!string.IsNullOrEmpty(m.Leader)) uf.Union("server:" + r.ServerName, "server:" + m.Leader);
+            foreach (var p in m.Replicas ?? [])
+                if (!string.IsNullOrEmpty(p.Name)) uf.Union("server:" + r.ServerName, "server:" + p.Name);
+        }
+
+        var result = new List<MetaGroupView>();
+        foreach (var group in members.GroupBy(r => uf.Find("server:" + r.ServerName)))
+        {
+            var reports = group.ToList();
+            string label = reports.Select(ClusterOf).Order(StringComparer.Ordinal).First();
+            var replicas = reports
+                .Select(r => new ReplicaReport<MetaClusterDto>(r.ServerName!, true, r.Jsz!.MetaCluster!,
+                    new ClusterInfoDto { Name = ClusterOf(r), Leader = r.Jsz.MetaCluster!.Leader, Replicas = r.Jsz.MetaCluster.Replicas }, 0))
+                .ToList();
+            var res = ReplicaGroup.Resolve(replicas, known);
+            if (res.Claimants.Count > 1)
+                conflicts.Add($"meta group {label}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
+            var fromLeader = res.HasLeader && res.Leader == res.StateSource.Server ? res.StateSource.Item : null;
+            var prev = previous?.MetaGroups.FirstOrDefault(g => g.Cluster == label);
+            var (changes, lastKnown) = CountLeaderChange(prev?.LeaderChanges ?? 0, prev?.LastKnownLeader, res.HasLeader ? res.Leader : null);
+            result.Add(new MetaGroupView
+            {
+                Cluster = label,
+                Leader = res.Leader,
+                HasLeader = res.HasLeader,
+                ClusterSize = fromLeader?.ClusterSize ?? reports.Max(r => r.Jsz!.MetaCluster!.ClusterSize),
+                Pending = fromLeader?.Pending,
+                SnapshotPendingEntries = fromLeader?.Snapshot?.PendingEntries,
+                SnapshotPendingBytes = fromLeader?.Snapshot?.PendingSize,
+                Peers = res.Peers,
+                LeaderChanges = changes,
+                LastKnownLeader = lastKnown,
+            });
+        }
+        return result.OrderBy(g => g.Cluster, StringComparer.Ordinal).ToArray();
+    }
+
+    private static (long Changes, string? LastKnown) CountLeaderChange(long changes, string? lastKnown, string? leader)
+    {
+        if (leader is null) return (changes, lastKnown);
+        if (lastKnown is not null && lastKnown != leader) changes++;
+        return (changes, leader);
+    }
+
+    // ---- streams and consumers ----------------------------------------------------------
+
+    private static StreamView[] BuildStreams(List<ServerReport> ok, HashSet<string> known, ClusterSnapshot? previous, SnapshotFilter filter, List<string> conflicts)
+    {
+        var byKey = new Dictionary<(string Account, string Stream), List<ReplicaReport<StreamDetailDto>>>();
+        foreach (var r in ok)
+        {
+            bool clustered = r.Jsz!.MetaCluster is not null;
+            foreach (var acc in r.Jsz.AccountDetails ?? [])
+            {
+                if (acc.Name is null || !filter.IncludeAccount(acc.Name)) continue;
+                foreach (var sd in acc.StreamDetail ?? [])
+                {
+                    if (sd.Name is null || !filter.IncludeStream(sd.Name)) continue;
+                    var key = (acc.Name, sd.Name);
+                    if (!byKey.TryGetValue(key, out var list)) byKey[key] = list = [];
+                    list.Add(new ReplicaReport<StreamDetailDto>(r.ServerName!, clustered, sd, sd.Cluster, sd.State?.LastSeq ?? 0));
+                }
+            }
+        }
+
+        var prevByKey = previous?.Streams.ToDictionary(s => (s.Account, s.Name));
+        var streams = new List<StreamView>(byKey.Count);
+        foreach (var ((account, name), replicas) in byKey)
+        {
+            var res = ReplicaGroup.Resolve(replicas, known);
+            if (res.Claimants.Count > 1)
+                conflicts.Add($"stream {account}/{name}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
+            var sd = res.StateSource.Item;
+            var cfg = sd.Config;
+            var st = sd.State;
+            StreamView? prev = null;
+            prevByKey?.TryGetValue((account, name), out prev);
+            var (changes, lastKnown) = CountLeaderChange(prev?.LeaderChanges ?? 0, prev?.LastKnownLeader, res.HasLeader ? res.Leader : null);
+            var reporter = ok.First(r => r.ServerName == res.StateSource.Server);
+
+            streams.Add(new StreamView
+            {
+                Account = account,
+                Name = name,
+                Cluster = sd.Cluster?.Name ?? (res.StateSource.ServerClustered ? ClusterOf(reporter) : ""),
+                Storage = cfg?.Storage ?? "",
+                Retention = cfg?.Retention ?? "",
+                ReplicasConfigured = cfg?.NumReplicas is > 0 ? cfg.NumReplicas : 1,
+                Messages = st?.Messages ?? 0,
+                Bytes = st?.Bytes ?? 0,
+                FirstSeq = st?.FirstSeq ?? 0,
+                LastSeq = st?.LastSeq ?? 0,
+                ConsumerCount = st?.ConsumerCount ?? 0,
+                DeletedMessages = st?.NumDeleted ?? 0,
+                LostMessages = st?.Lost?.Msgs?.Count ?? 0,
+                LostBytes = st?.Lost?.Bytes ?? 0,
+                Subjects = st?.NumSubjects ?? 0,
+                MaxBytes = Limit(cfg?.MaxBytes ?? -1),
+                MaxMessages = Limit(cfg?.MaxMsgs ?? -1),
+                HasLeader = res.HasLeader,
+                Leader = res.Leader,
+                StateFrom = res.StateSource.Server,
+                Peers = res.Peers,
+                Mirror = sd.Mirror is null ? null : BuildSource(sd.Mirror),
+                Sources = (sd.Sources ?? []).Where(s => s.Name is not null).Select(BuildSource).OrderBy(s => s.Name, StringComparer.Ordinal).ToArray(),
+                Consumers = filter.Consumers ? BuildConsumers(account, name, replicas, known, filter, conflicts) : [],
+                LeaderChanges = changes,
+                LastKnownLeader = lastKnown,
+            });
+        }
+        streams.Sort((a, b) =>
+        {
+            int c = string.CompareOrdinal(a.Account, b.Account);
+            return c != 0 ? c : string.CompareOrdinal(a.Name, b.Name);
+        });
+        return streams.ToArray();
+    }
+
+    private static StreamSourceView BuildSource(StreamSourceInfoDto s) => new()
+    {
+        Name = s.Name ?? "",
+        Lag = s.Lag,
+        LastSeenSeconds = s.Active < 0 ? null : s.Active / 1e9,
+        Error = s.Error is null ? null : (s.Error.Description ?? $"error {s.Error.Code}"),
+    };
+
+    private static ConsumerView[] BuildConsumers(string account, string stream, List<ReplicaReport<StreamDetailDto>> streamReplicas,
+        HashSet<string> known, SnapshotFilter filter, List<string> conflicts)
+    {
+        var byName = new Dictionary<string, List<ReplicaReport<ConsumerInfoDto>>>(StringComparer.Ordinal);
+        foreach (var sr in streamReplicas)
+        {
+            foreach (var ci in sr.Item.ConsumerDetail ?? [])
+            {
+                if (ci.Name is null || !filter.IncludeConsumer(ci.Name, IsDurable(ci))) continue;
+                if (!byName.TryGetValue(ci.Name, out var list)) byName[ci.Name] = list = [];
+                list.Add(new ReplicaReport<ConsumerInfoDto>(sr.Server, sr.ServerClustered, ci, ci.Cluster, ci.Delivered?.StreamSeq ?? 0));
+            }
+        }
+        var result = new List<ConsumerView>(byName.Count);
+        foreach (var (name, replicas) in byName)
+        {
+            var res = ReplicaGroup.Resolve(replicas, known);
+            if (res.Claimants.Count > 1)
+                conflicts.Add($"consumer {account}/{stream}/{name}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
+            var ci = res.StateSource.Item;
+            result.Add(new ConsumerView
+            {
+                Name = name,
+                Durable = IsDurable(ci),
+                AckPolicy = ci.Config?.AckPolicy ?? "",
+                DeliverPolicy = ci.Config?.DeliverPolicy ?? "",
+                PendingMessages = ci.NumPending,
+                AckPendingMessages = ci.NumAckPending,
+                RedeliveredMessages = ci.NumRedelivered,
+                WaitingPulls = ci.NumWaiting,
+                DeliveredStreamSeq = ci.Delivered?.StreamSeq ?? 0,
+                DeliveredConsumerSeq = ci.Delivered?.ConsumerSeq ?? 0,
+                AckFloorStreamSeq = ci.AckFloor?.StreamSeq ?? 0,
+                MaxAckPending = ci.Config?.MaxAckPending ?? 0,
+                LastDeliveryUnixSeconds = UnixSeconds(ci.Delivered?.LastActive),
+                LastAckUnixSeconds = UnixSeconds(ci.AckFloor?.LastActive),
+                Paused = ci.Paused,
+                HasLeader = res.HasLeader,
+                Leader = res.Leader,
+                StateFrom = res.StateSource.Server,
+                Peers = res.Peers,
+            });
+        }
+        result.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return result.ToArray();
+    }
+
+    private static bool IsDurable(ConsumerInfoDto ci) => !string.IsNullOrEmpty(ci.Config?.DurableName);
+
+    private static double? UnixSeconds(DateTimeOffset? t) =>
+        t is { } v && v.Year > 1 ? (v - DateTimeOffset.UnixEpoch).TotalSeconds : null;
+
+    // ---- accounts -----------------------------------------------------------------------
+
+    private static AccountView[] BuildAccounts(List<ServerReport> ok, HashSet<string> metaLeaders, StreamView[] streams, SnapshotFilter filter)
+    {
+        // Account usage is already cluster-wide on every server: take it from the meta leader when it
+        // lists the account, else from the first server (by name) that does.
+        var chosen = new SortedDictionary<string, AccountDetailDto>(StringComparer.Ordinal);
+        foreach (var r in ok.OrderBy(r => metaLeaders.Contains(r.ServerName!) ? 0 : 1).ThenBy(r => r.ServerName, StringComparer.Ordinal))
+        {
+            foreach (var acc in r.Jsz!.AccountDetails ?? [])
+                if (acc.Name is not null && filter.IncludeAccount(acc.Name))
+                    chosen.TryAdd(acc.Name, acc);
+        }
+        var perAccount = streams.GroupBy(s => s.Account).ToDictionary(g => g.Key, g => (Streams: (long)g.Count(), Consumers: g.Sum(s => s.ConsumerCount)));
+        return chosen.Select(kv =>
+        {
+            perAccount.TryGetValue(kv.Key, out var counts);
+            return new AccountView
+            {
+                Name = kv.Key,
+                MemoryBytes = kv.Value.Memory,
+                StorageBytes = kv.Value.Storage,
+                MaxMemoryBytes = Limit(kv.Value.ReservedMemory),
+                MaxStorageBytes = Limit(kv.Value.ReservedStorage),
+                Streams = counts.Streams,
+                Consumers = counts.Consumers,
+            };
+        }).ToArray();
+    }
+
+    private sealed class UnionFind
+    {
+        private readonly Dictionary<string, string> _parent = new(StringComparer.Ordinal);
+
+        public string Find(string x)
+        {
+            if (!_parent.TryGetValue(x, out var p)) { _parent[x] = x; return x; }
+            if (p == x) return x;
+            var root = Find(p);
+            _parent[x] = root;
+            return root;
+        }
+
+        public void Union(string a, string b)
+        {
+            var ra = Find(a);
+            var rb = Find(b);
+            if (ra != rb) _parent[ra] = rb;
+        }
+    }
+}
