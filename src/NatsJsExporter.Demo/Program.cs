@@ -208,7 +208,6 @@ internal static class Program
     private static async Task<int> PublishAsync(NatsJSContext js, Options opts, CancellationToken ct)
     {
         var rate = opts.Rate;
-        var interval = TimeSpan.FromSeconds(1.0 / rate);
         using var durationCts = opts.DurationSeconds > 0
             ? new CancellationTokenSource(TimeSpan.FromSeconds(opts.DurationSeconds))
             : new CancellationTokenSource();
@@ -218,51 +217,74 @@ internal static class Program
         Console.WriteLine($"publishing ~{rate} msg/s to orders.new / events.click" +
                           (opts.DurationSeconds > 0 ? $" for {opts.DurationSeconds}s" : " until Ctrl-C"));
 
-        var processorTask = Task.Run(() => ProcessLoopAsync(js, Math.Max(1, rate / 4), token), CancellationToken.None);
+        // One independent loop per subject: when one stream is unavailable (e.g. its only replica is
+        // on a stopped node) the other keeps its rate.
+        var perSubject = Math.Max(1.0, rate / 2.0);
+        var loops = new[]
+        {
+            new PublishLoop("orders.new", n => $"{{\"order\":{n},\"amount\":{n % 97 + 1},\"ts\":\"{DateTime.UtcNow:O}\"}}"),
+            new PublishLoop("events.click", n => $"{{\"click\":{n},\"ts\":\"{DateTime.UtcNow:O}\"}}"),
+        };
+        var tasks = loops.Select(l => Task.Run(() => l.RunAsync(js, perSubject, token), CancellationToken.None)).ToList();
+        tasks.Add(Task.Run(() => ProcessLoopAsync(js, Math.Max(1, rate / 4), token), CancellationToken.None));
 
-        long seq = 0, ok = 0, failed = 0;
-        var lastReport = DateTime.UtcNow;
-        string? lastError = null;
-        using var timer = new PeriodicTimer(interval);
         try
         {
-            while (await timer.WaitForNextTickAsync(token))
+            while (!token.IsCancellationRequested)
             {
-                seq++;
-                var (subject, body) = seq % 2 == 0
-                    ? ("events.click", $"{{\"click\":{seq},\"ts\":\"{DateTime.UtcNow:O}\"}}")
-                    : ("orders.new", $"{{\"order\":{seq},\"amount\":{seq % 97 + 1},\"ts\":\"{DateTime.UtcNow:O}\"}}");
-                try
-                {
-                    using var pubCts = CancellationTokenSource.CreateLinkedTokenSource(token);
-                    pubCts.CancelAfter(TimeSpan.FromSeconds(2));
-                    var ack = await js.PublishAsync(subject, Encoding.UTF8.GetBytes(body), cancellationToken: pubCts.Token);
-                    ack.EnsureSuccess();
-                    ok++;
-                }
-                catch (Exception ex) when (!token.IsCancellationRequested)
-                {
-                    // Keep going: during failure scenarios (frozen/killed nodes) publishes may time out.
-                    failed++;
-                    lastError = $"{subject}: {Flatten(ex)}";
-                }
-
-                if (DateTime.UtcNow - lastReport >= TimeSpan.FromSeconds(10))
-                {
-                    Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} published ok={ok} failed={failed}" +
-                                      (lastError is null ? "" : $" (last error: {lastError})"));
-                    lastError = null;
-                    lastReport = DateTime.UtcNow;
-                }
+                await Task.Delay(TimeSpan.FromSeconds(10), token);
+                Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} " + string.Join(", ", loops.Select(l => l.Report(reset: true))));
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
         }
 
-        await processorTask;
-        Console.WriteLine($"stopped: published ok={ok} failed={failed}");
+        await Task.WhenAll(tasks);
+        Console.WriteLine("stopped: " + string.Join(", ", loops.Select(l => l.Report(reset: false))));
         return 0;
+    }
+
+    private sealed class PublishLoop(string subject, Func<long, string> body)
+    {
+        private long _seq, _ok, _failed;
+        private string? _lastError;
+
+        public string Report(bool reset)
+        {
+            var text = $"{subject} ok={Interlocked.Read(ref _ok)} failed={Interlocked.Read(ref _failed)}";
+            var err = reset ? Interlocked.Exchange(ref _lastError, null) : _lastError;
+            return err is null ? text : $"{text} (last error: {err})";
+        }
+
+        public async Task RunAsync(NatsJSContext js, double perSecond, CancellationToken token)
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1.0 / perSecond));
+            try
+            {
+                while (await timer.WaitForNextTickAsync(token))
+                {
+                    var n = ++_seq;
+                    try
+                    {
+                        using var pubCts = CancellationTokenSource.CreateLinkedTokenSource(token);
+                        pubCts.CancelAfter(TimeSpan.FromSeconds(2));
+                        var ack = await js.PublishAsync(subject, Encoding.UTF8.GetBytes(body(n)), cancellationToken: pubCts.Token);
+                        ack.EnsureSuccess();
+                        Interlocked.Increment(ref _ok);
+                    }
+                    catch (Exception ex) when (!token.IsCancellationRequested)
+                    {
+                        // Keep going: during failure scenarios (frozen/killed nodes) publishes may time out.
+                        Interlocked.Increment(ref _failed);
+                        _lastError = Flatten(ex);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+            }
+        }
     }
 
     /// <summary>PROCESSOR fetches and acks a limited number of messages per second, so its ack floor

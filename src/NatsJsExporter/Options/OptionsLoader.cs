@@ -62,6 +62,7 @@ public static class OptionsLoader
         configPath ??= Path.Combine(workingDirectory, "appsettings.json");
         if (File.Exists(configPath)) ReadJson(configPath, json, errors);
         else if (explicitConfig) errors.Add($"config file \"{configPath}\" does not exist");
+        if (errors.Count > 0) return new LoadResult(null, errors, false);
 
         string? Get(OptionSpec spec) =>
             cli.TryGetValue(spec.Flag, out var c) ? c

@@ -26,10 +26,13 @@ public static class SnapshotBuilder
 
     public static SnapshotResult Build(SnapshotInput input)
     {
-        var ok = input.Reports
-            .Where(r => r.Succeeded && r.ServerName is not null)
+        // Servers that answered describe themselves (even with JetStream disabled); only
+        // JetStream-enabled answers contribute meta group, account and stream data.
+        var answered = input.Reports
+            .Where(r => r.Jsz is not null && r.ServerName is not null)
             .OrderBy(r => r.ServerName, StringComparer.Ordinal)
             .ToList();
+        var ok = answered.Where(r => !r.Jsz!.Disabled).ToList();
         var known = new HashSet<string>(input.KnownServers ?? (IEnumerable<string>)[], StringComparer.Ordinal);
         foreach (var r in input.Reports)
             if (r.ServerName is not null) known.Add(r.ServerName);
@@ -37,7 +40,7 @@ public static class SnapshotBuilder
         var conflicts = new List<string>();
         var metaGroups = BuildMetaGroups(ok, known, input.Previous, conflicts);
         var metaLeaders = new HashSet<string>(metaGroups.Where(g => g.HasLeader && g.Leader is not null).Select(g => g.Leader!), StringComparer.Ordinal);
-        var servers = ok.Select(r => BuildServer(r, metaLeaders)).ToArray();
+        var servers = answered.Select(r => BuildServer(r, metaLeaders)).ToArray();
         var streams = BuildStreams(ok, known, input.Previous, input.Filter, conflicts);
         var accounts = BuildAccounts(ok, metaLeaders, streams, input.Filter);
 

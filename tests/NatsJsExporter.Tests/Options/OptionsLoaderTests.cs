@@ -1,0 +1,109 @@
+using NatsJsExporter.Options;
+using NatsJsExporter.Tests.Support;
+
+namespace NatsJsExporter.Tests.Options;
+
+/// <summary>One testdata/config/invalid-*.json per configuration error, each with its exact message.</summary>
+public class OptionsLoaderTests
+{
+    private static readonly Dictionary<string, string?> NoEnv = new();
+
+    private static string ConfigPath(string name) => Path.Combine(Repo.TestData, "config", name);
+
+    private static LoadResult LoadFile(string name) => OptionsLoader.Load(["--config", ConfigPath(name)], NoEnv, Path.GetTempPath());
+
+    [Theory]
+    [InlineData("invalid-url-scheme.json", "invalid MonitorUrls in {0}: \"ftp://127.0.0.1:8222\" is not an http:// or https:// URL; give each server's monitor port, e.g. http://127.0.0.1:8222")]
+    [InlineData("invalid-no-urls.json", "no NATS servers to poll: set --monitor-urls (or NATSJS_MONITOR_URLS) to the servers' monitor URLs, e.g. http://127.0.0.1:8222")]
+    [InlineData("invalid-interval.json", "invalid Interval in {0}: \"soon\" is not a positive duration like 15s, 500ms, 2m or 1h")]
+    [InlineData("invalid-timeout-longer-than-interval.json", "invalid Timeout in {0}: \"10s\" is longer than the interval (5s); a poll must end before the next one starts")]
+    [InlineData("invalid-listen-port.json", "invalid Listen in {0}: \"0.0.0.0:99999\" is not HOST:PORT with a port from 1 to 65535, e.g. 0.0.0.0:7778")]
+    [InlineData("invalid-listen-no-host.json", "invalid Listen in {0}: \"7778\" is not HOST:PORT with a port from 1 to 65535, e.g. 0.0.0.0:7778")]
+    [InlineData("invalid-unknown-key.json", "config file \"{0}\": unknown setting \"Intervall\" (known: MonitorUrls, Listen, Interval, Timeout, AccountPageSize, MaxResponseSize, LogLevel, LogFormat)")]
+    [InlineData("invalid-log-level.json", "invalid LogLevel in {0}: \"loud\" is not one of debug, information, info, warning, error")]
+    [InlineData("invalid-duplicate-url.json", "invalid MonitorUrls in {0}: \"http://127.0.0.1:8222\" is listed twice")]
+    [InlineData("invalid-page-size.json", "invalid AccountPageSize in {0}: \"0\" is not a whole number from 1 to 100000")]
+    public void Invalid_config_file_gives_one_clear_message(string file, string expected)
+    {
+        var result = LoadFile(file);
+        Assert.Null(result.Options);
+        Assert.Equal(string.Format(expected, ConfigPath(file)), Assert.Single(result.Errors));
+    }
+
+    [Fact]
+    public void Invalid_json_names_the_file()
+    {
+        var result = LoadFile("invalid-json.json");
+        Assert.StartsWith($"config file \"{ConfigPath("invalid-json.json")}\" is not valid JSON:", Assert.Single(result.Errors));
+    }
+
+    [Fact]
+    public void Every_invalid_fixture_has_a_test()
+    {
+        var files = Directory.GetFiles(Path.Combine(Repo.TestData, "config"), "invalid-*.json").Select(Path.GetFileName).Order().ToArray();
+        var tested = typeof(OptionsLoaderTests).GetMethod(nameof(Invalid_config_file_gives_one_clear_message))!
+            .GetCustomAttributes(typeof(InlineDataAttribute), false).Cast<InlineDataAttribute>()
+            .Select(a => (string)a.GetData(null!).First()[0]).Append("invalid-json.json").Order().ToArray();
+        Assert.Equal(files, tested);
+    }
+
+    [Fact]
+    public void Valid_file_is_read_with_comments_and_durations()
+    {
+        var o = LoadFile("valid.json").Options!;
+        Assert.Equal(["http://127.0.0.1:8222/", "http://127.0.0.1:8223/"], o.MonitorUrls.Select(u => u.AbsoluteUri));
+        Assert.Equal(("127.0.0.1", 9999), (o.ListenHost, o.ListenPort));
+        Assert.Equal(TimeSpan.FromSeconds(30), o.Interval);
+        Assert.Equal(TimeSpan.FromMilliseconds(2500), o.Timeout);
+    }
+
+    [Fact]
+    public void Command_line_beats_environment_beats_file()
+    {
+        var env = new Dictionary<string, string?> { ["NATSJS_INTERVAL"] = "20s", ["NATSJS_TIMEOUT"] = "3s" };
+        var o = OptionsLoader.Load(["--config", ConfigPath("valid.json"), "--interval=40s"], env, Path.GetTempPath()).Options!;
+        Assert.Equal(TimeSpan.FromSeconds(40), o.Interval);
+        Assert.Equal(TimeSpan.FromSeconds(3), o.Timeout);
+        Assert.Equal(9999, o.ListenPort);
+    }
+
+    [Fact]
+    public void Defaults_listen_on_7778_every_15s_with_5s_timeout()
+    {
+        var o = OptionsLoader.Load(["--monitor-urls", "http://127.0.0.1:8222"], NoEnv, Path.GetTempPath()).Options!;
+        Assert.Equal(("0.0.0.0", 7778), (o.ListenHost, o.ListenPort));
+        Assert.Equal(TimeSpan.FromSeconds(15), o.Interval);
+        Assert.Equal(TimeSpan.FromSeconds(5), o.Timeout);
+    }
+
+    [Theory]
+    [InlineData("--interval", "abc", "invalid --interval: \"abc\" is not a positive duration like 15s, 500ms, 2m or 1h")]
+    [InlineData("--interval", "0s", "invalid --interval: \"0s\" is not a positive duration like 15s, 500ms, 2m or 1h")]
+    [InlineData("--listen", "localhost:0", "invalid --listen: \"localhost:0\" is not HOST:PORT with a port from 1 to 65535, e.g. 0.0.0.0:7778")]
+    [InlineData("--monitor-urls", "127.0.0.1:8222", "invalid --monitor-urls: \"127.0.0.1:8222\" is not an http:// or https:// URL; give each server's monitor port, e.g. http://127.0.0.1:8222")]
+    public void Bad_flags_name_the_flag_and_value(string flag, string value, string expected)
+    {
+        var args = flag == "--monitor-urls" ? new[] { flag, value } : ["--monitor-urls", "http://127.0.0.1:8222", flag, value];
+        Assert.Equal(expected, Assert.Single(OptionsLoader.Load(args, NoEnv, Path.GetTempPath()).Errors));
+    }
+
+    [Fact]
+    public void Unknown_flag_is_an_error()
+    {
+        var errors = OptionsLoader.Load(["--monitor-urls", "http://127.0.0.1:8222", "--intervall", "5s"], NoEnv, Path.GetTempPath()).Errors;
+        Assert.Equal("unknown flag --intervall (see --help)", Assert.Single(errors));
+    }
+
+    [Theory]
+    [InlineData("15s", 15_000)]
+    [InlineData("500ms", 500)]
+    [InlineData("2m", 120_000)]
+    [InlineData("1m30s", 90_000)]
+    [InlineData("1h", 3_600_000)]
+    [InlineData("2.5", 2_500)]
+    public void Durations_parse(string text, double ms)
+    {
+        Assert.True(OptionsLoader.TryParseDuration(text, out var d));
+        Assert.Equal(ms, d.TotalMilliseconds);
+    }
+}

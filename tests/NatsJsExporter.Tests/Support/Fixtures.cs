@@ -1,0 +1,74 @@
+using System.Text.Json;
+using NatsJsExporter.Model;
+using NatsJsExporter.Snapshot;
+using NatsJsExporter.Sources;
+
+namespace NatsJsExporter.Tests.Support;
+
+/// <summary>
+/// A fixture folder holds one /jsz answer per server, named after the server (n1.json …).
+/// An optional targets-down.txt lists servers that were polled but did not answer.
+/// </summary>
+public static class Fixtures
+{
+    public static readonly DateTimeOffset CollectedAt = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static string Dir(string fixture) => Path.Combine(Repo.TestData, "fixtures", fixture);
+
+    public static IEnumerable<string> All() =>
+        Directory.GetDirectories(Path.Combine(Repo.TestData, "fixtures")).Select(Path.GetFileName).Order(StringComparer.Ordinal)!;
+
+    public static JszResponse Parse(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return JsonSerializer.Deserialize(stream, JszJsonContext.Default.JszResponse)!;
+    }
+
+    public static List<ServerReport> Reports(string fixture)
+    {
+        var dir = Dir(fixture);
+        var version = fixture.Split('-')[0];
+        var reports = Directory.GetFiles(dir, "*.json").Order(StringComparer.Ordinal).Select(f => new ServerReport
+        {
+            Target = Path.GetFileNameWithoutExtension(f),
+            ServerName = Path.GetFileNameWithoutExtension(f),
+            ServerVersion = version,
+            Jsz = Parse(f),
+            Duration = TimeSpan.FromMilliseconds(4),
+        }).Select(r => r.Jsz!.Disabled ? r with { ErrorReason = "jetstream_disabled", ErrorMessage = "JetStream is disabled" } : r).ToList();
+        var down = Path.Combine(dir, "targets-down.txt");
+        if (File.Exists(down))
+        {
+            foreach (var name in File.ReadAllLines(down).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')))
+                reports.Add(ServerReport.Failed(name, name, "timeout", "no complete answer within 5s", TimeSpan.FromSeconds(5)));
+        }
+        return reports;
+    }
+
+    /// <summary>The snapshot a poll of this fixture produces, with fixed times so the output is reproducible.</summary>
+    public static ClusterSnapshot Snapshot(string fixture, SnapshotFilter? filter = null) => Build(Reports(fixture), filter).Snapshot;
+
+    public static SnapshotResult Build(IReadOnlyList<ServerReport> reports, SnapshotFilter? filter = null, ClusterSnapshot? previous = null)
+    {
+        var targets = reports.Select(r => new TargetView
+        {
+            Label = r.ServerName ?? r.Target,
+            Target = r.Target,
+            Up = r.Succeeded,
+            DurationSeconds = r.Duration.TotalSeconds,
+            LastSuccessUnixSeconds = r.Succeeded ? CollectedAt.ToUnixTimeSeconds() : null,
+            LastError = r.ErrorMessage,
+            ErrorsByReason = r.Succeeded ? [] : [new(r.ErrorReason!, 1)],
+        }).OrderBy(t => t.Label, StringComparer.Ordinal).ToArray();
+        return SnapshotBuilder.Build(new SnapshotInput
+        {
+            Reports = reports,
+            Targets = targets,
+            CollectedAt = CollectedAt,
+            PollDuration = TimeSpan.FromMilliseconds(12),
+            PollInterval = TimeSpan.FromSeconds(15),
+            Previous = previous,
+            Filter = filter ?? SnapshotFilter.None,
+        });
+    }
+}
