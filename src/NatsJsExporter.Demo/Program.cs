@@ -354,7 +354,9 @@ internal static class Program
 
     private static bool IsTransient(Exception ex) => ex switch
     {
-        NatsJSApiException api => api.Error.Code is 503 or 500 || api.Error.ErrCode is 10008 /* cluster not available */,
+        // 10039/10076: JetStream not enabled for the account/server: retrying will not help.
+        NatsJSApiException api => api.Error.ErrCode is not (10039 or 10076)
+                                  && (api.Error.Code is 503 or 500 || api.Error.ErrCode is 10008 /* cluster not available */),
         NatsNoRespondersException => true,
         NatsJSApiNoResponseException => true,
         TimeoutException => true,

@@ -36,6 +36,15 @@ Log.Logger = (options.LogFormat == "json"
     : logConfig.WriteTo.Console(outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level:u3} {Message:lj}{NewLine}{Exception}", formatProvider: System.Globalization.CultureInfo.InvariantCulture))
     .CreateLogger();
 
+// Keep prometheus-net's process metrics (CPU, memory, threads); drop its EventCounter and Meter
+// adapters, whose names break Prometheus naming rules (promtool check metrics).
+Prometheus.Metrics.SuppressDefaultMetrics(new Prometheus.SuppressDefaultMetricOptions
+{
+    SuppressEventCounters = true,
+    SuppressMeters = true,
+    SuppressDebugMetrics = true,
+});
+
 try
 {
     var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });

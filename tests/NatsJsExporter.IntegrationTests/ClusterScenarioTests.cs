@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using NatsJsExporter.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace NatsJsExporter.IntegrationTests;
+
+/// <summary>
+/// A real 3-node JetStream cluster, the real exporter process, and what an operator would
+/// check on /metrics while replicas fall behind, leaders die and streams come and go.
+/// </summary>
+[Collection("real processes")]
+public sealed class ClusterScenarioTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Converge = TimeSpan.FromSeconds(30);
+
+    private static Task<ExporterProcess> StartExporterAsync(NatsCluster cluster) =>
+        ExporterProcess.StartAsync("--monitor-urls", cluster.MonitorUrls, "--interval", "1s", "--timeout", "800ms");
+
+    private static (string, string) L(string label, string value) => (label, value);
+
+    [Fact]
+    public async Task Healthy_cluster_shows_each_stream_once_with_its_leader_and_all_peers_current()
+    {
+        await using var cluster = await NatsCluster.StartAsync();
+        await using var demo = await Demo.ConnectAsync(cluster);
+        await demo.CreateStreamAsync("ORDERS", replicas: 3);
+        await demo.CreateConsumerAsync("ORDERS", "PROCESSOR");
+        await demo.CreateStreamAsync("EVENTS", replicas: 1, NATS.Client.JetStream.Models.StreamConfigStorage.Memory);
+        await demo.PublishAsync("ORDERS", 25);
+        await demo.PublishAsync("EVENTS", 5);
+        await using var exporter = await StartExporterAsync(cluster);
+
+        var m = await exporter.WaitForAsync("ORDERS has 25 messages and 3 current peers", e =>
+            e.Value("natsjs_stream_messages", L("stream", "ORDERS")) == 25
+            && e.Find("natsjs_stream_peer_current", L("stream", "ORDERS")).Count(s => s.Value == 1) == 3, Converge);
+
+        // One series set per stream, whichever servers host it.
+        Assert.Single(m.Find("natsjs_stream_messages", L("stream", "ORDERS")));
+        Assert.Single(m.Find("natsjs_stream_info", L("stream", "ORDERS"), L("storage", "file"), L("cluster", "c1")));
+        Assert.Equal(5, m.Value("natsjs_stream_messages", L("stream", "EVENTS")));
+        Assert.Equal(3, m.Value("natsjs_stream_replicas_configured", L("stream", "ORDERS")));
+        Assert.Equal(1, m.Value("natsjs_stream_has_leader", L("stream", "ORDERS")));
+        Assert.Equal(1, m.Value("natsjs_stream_consumers", L("stream", "ORDERS")));
+
+        // The leader is marked, on the server the cluster says leads.
+        var leader = await cluster.StreamLeaderAsync("ORDERS");
+        var marked = Assert.Single(m.Find("natsjs_stream_peer_is_leader", L("stream", "ORDERS")), s => s.Value == 1);
+        Assert.Equal(leader, marked["peer"]);
+        Assert.Equal(["n1", "n2", "n3"], m.Find("natsjs_stream_peer_is_leader", L("stream", "ORDERS")).Select(s => s["peer"]).Order());
+
+        // Every server answers, with its JetStream summary; the meta group has one leader and three peers.
+        foreach (var n in cluster.Nodes)
+        {
+            Assert.Equal(1, m.Value("natsjs_up", L("server", n.Name)));
+            Assert.Equal(1, m.Value("natsjs_server_info", L("server", n.Name), L("cluster", "c1")));
+        }
+        // Server-level counts are per replica: ORDERS (R3) counts on all three, EVENTS (R1) on one.
+        Assert.Equal(4, m.Find("natsjs_server_streams").Sum(s => s.Value));
+        Assert.Equal(1, m.Value("natsjs_meta_has_leader", L("cluster", "c1")));
+        Assert.Equal(await cluster.MetaLeaderAsync(), Assert.Single(m.Find("natsjs_meta_is_leader"), s => s.Value == 1)["server"]);
+        Assert.Equal(3, m.Find("natsjs_meta_peer_current").Count(s => s.Value == 1));
+        Assert.Equal(25 + 5, m.Find("natsjs_stream_messages").Sum(s => s.Value));
+
+        // The live output is valid exposition text.
+        var text = await exporter.MetricsTextAsync();
+        var psi = new ProcessStartInfo("promtool", "check metrics") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var promtool = Process.Start(psi)!;
+        await promtool.StandardInput.WriteAsync(text);
+        promtool.StandardInput.Close();
+        var problems = await promtool.StandardOutput.ReadToEndAsync() + await promtool.StandardError.ReadToEndAsync();
+        await promtool.WaitForExitAsync();
+        Assert.True(promtool.ExitCode == 0, "promtool check metrics: " + problems);
+    }
+
+    [Fact]
+    public async Task A_frozen_replica_turns_outdated_with_growing_lag_and_recovers_when_resumed()
+    {
+        await using var cluster = await NatsCluster.StartAsync();
+        await using var demo = await Demo.ConnectAsync(cluster);
+        await demo.CreateStreamAsync("ORDERS", replicas: 3);
+        await demo.PublishAsync("ORDERS", 10);
+        await using var exporter = await StartExporterAsync(cluster);
+        await exporter.WaitForAsync("all ORDERS peers current", e =>
+            e.Find("natsjs_stream_peer_current", L("stream", "ORDERS")).Count(s => s.Value == 1) == 3, Converge);
+
+        // Freeze a follower that does not lead the meta group either, so only the replica suffers.
+        var streamLeader = await cluster.StreamLeaderAsync("ORDERS");
+        var metaLeader = await cluster.MetaLeaderAsync();
+        var victim = cluster.Nodes.Select(n => n.Name).First(n => n != streamLeader && n != metaLeader);
+        using var publishing = new CancellationTokenSource();
+        var publisher = demo.PublishUntilAsync("ORDERS", publishing.Token);
+        var sw = Stopwatch.StartNew();
+        cluster.Freeze(victim);
+        try
+        {
+            var outdated = await exporter.WaitForAsync($"{victim} outdated on ORDERS", e =>
+                e.Value("natsjs_stream_peer_current", L("stream", "ORDERS"), L("peer", victim)) == 0, Converge);
+            output.WriteLine($"{victim} reported outdated {sw.Elapsed.TotalSeconds:0.0}s after SIGSTOP");
+            var lag1 = outdated.Value("natsjs_stream_peer_lag", L("stream", "ORDERS"), L("peer", victim))!.Value;
+            await exporter.WaitForAsync($"{victim} lag grows past {lag1}", e =>
+                e.Value("natsjs_stream_peer_lag", L("stream", "ORDERS"), L("peer", victim)) > lag1, Converge);
+            var down = await exporter.MetricsAsync();
+            Assert.Equal(0, down.Value("natsjs_up", L("server", victim)));
+            Assert.Equal(1, down.Value("natsjs_up", L("server", streamLeader!)));
+            Assert.Equal(1, down.Value("natsjs_stream_has_leader", L("stream", "ORDERS")));
+        }
+        finally
+        {
+            cluster.Resume(victim);
+        }
+
+        await exporter.WaitForAsync($"{victim} current again", e =>
+            e.Value("natsjs_stream_peer_current", L("stream", "ORDERS"), L("peer", victim)) == 1
+            && e.Value("natsjs_up", L("server", victim)) == 1, Converge);
+        publishing.Cancel();
+        await publisher;
+    }
+
+    [Fact]
+    public async Task Killing_the_meta_leader_moves_leadership_to_another_server()
+    {
+        await using var cluster = await NatsCluster.StartAsync();
+        await using var exporter = await StartExporterAsync(cluster);
+        var before = await exporter.WaitForAsync("a meta leader", e => e.Find("natsjs_meta_is_leader").Count(s => s.Value == 1) == 1, Converge);
+        var oldLeader = Assert.Single(before.Find("natsjs_meta_is_leader"), s => s.Value == 1)["server"];
+
+        cluster.Kill(oldLeader);
+        var after = await exporter.WaitForAsync("a new meta leader", e =>
+            e.Find("natsjs_meta_is_leader").Count(s => s.Value == 1) == 1
+            && e.Find("natsjs_meta_is_leader").Single(s => s.Value == 1)["server"] != oldLeader, Converge);
+
+        Assert.Equal(0, after.Value("natsjs_up", L("server", oldLeader)));
+        Assert.Equal(0, after.Value("natsjs_meta_is_leader", L("server", oldLeader)));
+        Assert.Equal(1, after.Value("natsjs_meta_has_leader", L("cluster", "c1")));
+        Assert.Equal(await cluster.MetaLeaderAsync(), after.Find("natsjs_meta_is_leader").Single(s => s.Value == 1)["server"]);
+    }
+
+    [Fact]
+    public async Task Deleting_a_stream_removes_its_series_on_the_next_poll()
+    {
+        await using var cluster = await NatsCluster.StartAsync();
+        await using var demo = await Demo.ConnectAsync(cluster);
+        await demo.CreateStreamAsync("ORDERS", replicas: 3);
+        await demo.CreateStreamAsync("KEEP", replicas: 3);
+        await demo.CreateConsumerAsync("ORDERS", "PROCESSOR");
+        await using var exporter = await StartExporterAsync(cluster);
+        await exporter.WaitForAsync("ORDERS and its consumer are exported", e =>
+            e.Find("natsjs_stream_info", L("stream", "ORDERS")).Any()
+            && e.Find("natsjs_consumer_info", L("stream", "ORDERS")).Any(), Converge);
+
+        await demo.DeleteStreamAsync("ORDERS");
+        var after = await exporter.WaitForAsync("no ORDERS series", e =>
+            !e.Samples.Any(s => s["stream"] == "ORDERS"), TimeSpan.FromSeconds(10));
+        Assert.NotEmpty(after.Find("natsjs_stream_info", L("stream", "KEEP")));
+    }
+}
+
+[CollectionDefinition("real processes", DisableParallelization = true)]
+public sealed class RealProcessesCollection;

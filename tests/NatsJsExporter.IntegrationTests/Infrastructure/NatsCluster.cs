@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace NatsJsExporter.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A real JetStream cluster of nats-server processes on 127.0.0.1 with free ports and a temp
+/// dir, torn down (processes killed, dir removed) on dispose, even after a failed test.
+/// Accounts: APP (JetStream, user app/app) and SYS (system account, user sys/sys).
+/// </summary>
+public sealed class NatsCluster : IAsyncDisposable
+{
+    public sealed class Node
+    {
+        public required string Name { get; init; }
+        public required int ClientPort { get; init; }
+        public required int MonitorPort { get; init; }
+        public required int ClusterPort { get; init; }
+        public required string ConfigPath { get; init; }
+        public Process? Process { get; set; }
+        public bool Frozen { get; set; }
+        public string MonitorUrl => $"http://127.0.0.1:{MonitorPort}";
+        public string ClientUrl => $"nats://127.0.0.1:{ClientPort}";
+    }
+
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+    private readonly string _dir;
+    private readonly string _binary;
+
+    public IReadOnlyList<Node> Nodes { get; }
+    public string ClusterName { get; } = "c1";
+
+    private NatsCluster(string dir, string binary, List<Node> nodes)
+    {
+        _dir = dir;
+        _binary = binary;
+        Nodes = nodes;
+    }
+
+    public string MonitorUrls => string.Join(",", Nodes.Select(n => n.MonitorUrl));
+    public string ClientUrls => string.Join(",", Nodes.Select(n => n.ClientUrl));
+    public Node this[string name] => Nodes.Single(n => n.Name == name);
+
+    public static async Task<NatsCluster> StartAsync(int size = 3, string? binary = null)
+    {
+        binary ??= NatsServerBinary.Path;
+        var dir = Directory.CreateTempSubdirectory("natsjs-cluster-").FullName;
+        var nodes = Enumerable.Range(1, size).Select(i => new Node
+        {
+            Name = $"n{i}",
+            ClientPort = Ports.Free(),
+            MonitorPort = Ports.Free(),
+            ClusterPort = Ports.Free(),
+            ConfigPath = Path.Combine(dir, $"n{i}.conf"),
+        }).ToList();
+        foreach (var n in nodes)
+        {
+            var routes = string.Join(", ", nodes.Select(o => $"nats-route://127.0.0.1:{o.ClusterPort}"));
+            File.WriteAllText(n.ConfigPath, $$"""
+                server_name: {{n.Name}}
+                listen: 127.0.0.1:{{n.ClientPort}}
+                http: 127.0.0.1:{{n.MonitorPort}}
+                jetstream {
+                  store_dir: "{{Path.Combine(dir, n.Name)}}"
+                  max_memory_store: 256MB
+                  max_file_store: 1GB
+                }
+                cluster {
+                  name: c1
+                  listen: 127.0.0.1:{{n.ClusterPort}}
+                  routes: [{{routes}}]
+                }
+                accounts {
+                  SYS { users = [{ user: sys, password: sys }] }
+                  APP { jetstream: enabled, users = [{ user: app, password: app }] }
+                }
+                system_account: SYS
+                """);
+        }
+        var cluster = new NatsCluster(dir, binary, nodes);
+        try
+        {
+            foreach (var n in nodes) cluster.Launch(n);
+            await cluster.WaitReadyAsync(TimeSpan.FromSeconds(30));
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    private void Launch(Node n)
+    {
+        var psi = new ProcessStartInfo(_binary, $"-c {n.ConfigPath}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var log = new StreamWriter(Path.Combine(_dir, n.Name + ".log"), append: true) { AutoFlush = true };
+        var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + _binary);
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        n.Process = p;
+        n.Frozen = false;
+    }
+
+    /// <summary>Every running node answers /healthz and a meta leader is elected.</summary>
+    public async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            bool allOk = true;
+            foreach (var n in Nodes.Where(n => n.Process is { HasExited: false } && !n.Frozen))
+            {
+                try
+                {
+                    var r = await Http.GetAsync(n.MonitorUrl + "/healthz");
+                    allOk &= r.IsSuccessStatusCode;
+                }
+                catch (Exception) { allOk = false; }
+            }
+            if (allOk && await MetaLeaderAsync() is not null) return;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"cluster not ready within {timeout}; logs in {_dir}: {Logs()}");
+    }
+
+    /// <summary>The meta leader as the running nodes see it.</summary>
+    public async Task<string?> MetaLeaderAsync()
+    {
+        foreach (var n in Nodes.Where(n => n.Process is { HasExited: false } && !n.Frozen))
+        {
+            try
+            {
+                var jsz = await Http.GetFromJsonAsync<JsonObject>(n.MonitorUrl + "/jsz");
+                var leader = jsz?["meta_cluster"]?["leader"]?.GetValue<string>();
+                if (!string.IsNullOrEmpty(leader)) return leader;
+            }
+            catch (Exception) { }
+        }
+        return null;
+    }
+
+    public async Task<string?> StreamLeaderAsync(string stream)
+    {
+        foreach (var n in Nodes.Where(n => n.Process is { HasExited: false } && !n.Frozen))
+        {
+            try
+            {
+                var jsz = await Http.GetFromJsonAsync<JsonObject>(n.MonitorUrl + "/jsz?accounts=true&streams=true");
+                foreach (var acc in jsz?["account_details"]?.AsArray() ?? [])
+                    foreach (var s in acc?["stream_detail"]?.AsArray() ?? [])
+                        if (s?["name"]?.GetValue<string>() == stream && s["cluster"]?["leader"]?.GetValue<string>() is { Length: > 0 } l)
+                            return l;
+            }
+            catch (Exception) { }
+        }
+        return null;
+    }
+
+    public void Freeze(string name)
+    {
+        Signals.Send(this[name].Process!.Id, Signals.SIGSTOP);
+        this[name].Frozen = true;
+    }
+
+    public void Resume(string name)
+    {
+        Signals.Send(this[name].Process!.Id, Signals.SIGCONT);
+        this[name].Frozen = false;
+    }
+
+    public void Kill(string name)
+    {
+        var n = this[name];
+        if (n.Frozen) Signals.Send(n.Process!.Id, Signals.SIGCONT);
+        n.Process!.Kill();
+        n.Process.WaitForExit(10_000);
+        n.Frozen = false;
+    }
+
+    public void Restart(string name)
+    {
+        var n = this[name];
+        if (n.Process is { HasExited: false }) Kill(name);
+        Launch(n);
+    }
+
+    public string Logs()
+    {
+        var sb = new StringBuilder();
+        foreach (var f in Directory.GetFiles(_dir, "*.log"))
+        {
+            var lines = File.ReadAllLines(f);
+            sb.AppendLine($"--- {Path.GetFileName(f)} (last 15 lines)");
+            foreach (var l in lines.TakeLast(15)) sb.AppendLine(l);
+        }
+        return sb.ToString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var n in Nodes)
+        {
+            try
+            {
+                if (n.Process is { HasExited: false } p)
+                {
+                    if (n.Frozen) Signals.Send(p.Id, Signals.SIGCONT);
+                    p.Kill(entireProcessTree: true);
+                    await p.WaitForExitAsync(new CancellationTokenSource(10_000).Token);
+                }
+                n.Process?.Dispose();
+            }
+            catch (Exception) { }
+        }
+        try { Directory.Delete(_dir, recursive: true); } catch (Exception) { }
+    }
+}
