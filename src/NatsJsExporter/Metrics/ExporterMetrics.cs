@@ -19,6 +19,12 @@ internal static class ExporterMetrics
         w.Family("natsjs_poll_timestamp_seconds", MetricType.Gauge, "Unix time at which the snapshot being served was collected.");
         w.Sample(s.CollectedAt.ToUnixTimeMilliseconds() / 1000.0);
 
+        w.Family("natsjs_servers_expected", MetricType.Gauge, "Servers the exporter expects to answer each poll (configured monitor URLs).");
+        w.Sample(s.ServersExpected ?? s.Targets.Count);
+
+        w.Family("natsjs_servers_responded", MetricType.Gauge, "Servers that answered the last poll successfully.");
+        w.Sample((long)s.Targets.Count(t => t.Up));
+
         w.Family("natsjs_up", MetricType.Gauge, "1 if the last poll of this target succeeded, else 0.");
         foreach (var t in s.Targets) w.Sample(t.Up, new Label("server", t.Label));
 

@@ -13,6 +13,8 @@ public sealed record ClusterSnapshot
     public required IReadOnlyList<MetaGroupView> MetaGroups { get; init; }
     public required IReadOnlyList<AccountView> Accounts { get; init; }
     public required IReadOnlyList<StreamView> Streams { get; init; }
+    /// <summary>Servers expected to answer; null means one per target.</summary>
+    public long? ServersExpected { get; init; }
     /// <summary>Times two servers both claimed to lead the same group (cumulative).</summary>
     public long ConflictsTotal { get; init; }
 

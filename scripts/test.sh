@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The README's test command: installs what the tests need, builds, runs the whole suite
+# (unit, golden, WireMock faults, real nats-server cluster, promtool/amtool checks).
+#   scripts/test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Golden]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/install-deps.sh
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+results=$(mktemp -d "${TMPDIR:-/tmp}/natsjs-test-results.XXXXXX")
+trap 'rm -rf "$results"' EXIT
+
+dotnet build NatsJsExporter.sln -c Release -warnaserror -nologo -v quiet
+status=0
+dotnet test NatsJsExporter.sln -c Release --no-build --nologo \
+  --logger "console;verbosity=normal" --logger trx --results-directory "$results" "$@" || status=$?
+
+# One closing line over all test assemblies: "N passed, N failed, N skipped".
+passed=0 failed=0 skipped=0
+for trx in "$results"/*.trx; do
+  [[ -f $trx ]] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  total=$(get total); executed=$(get executed); p=$(get passed); f=$(get failed)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  skipped=$((skipped + ${total:-0} - ${executed:-0}))
+done
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+if ((status == 0 && passed == 0)); then
+  echo "test.sh: no test ran" >&2
+  exit 1
+fi
+exit "$status"
