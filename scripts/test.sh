@@ -11,7 +11,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 results=$(mktemp -d "${TMPDIR:-/tmp}/natsjs-test-results.XXXXXX")
 trap 'rm -rf "$results"' EXIT
 
-dotnet build NatsJsExporter.sln -c Release -warnaserror -nologo -v quiet
+# Warnings are errors via Directory.Build.props (NU1603 excepted: the registry serves a newer patch).
+dotnet build NatsJsExporter.sln -c Release -nologo -v quiet
 status=0
 dotnet test NatsJsExporter.sln -c Release --no-build --nologo \
   --logger "console;verbosity=normal" --logger trx --results-directory "$results" "$@" || status=$?
