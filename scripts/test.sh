@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/install-deps.sh
+# nats-server 2.10.27 and 2.15.1 for the version matrix (Debian trixie and sid packages).
+bash scripts/fetch-nats-servers.sh
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 results=$(mktemp -d "${TMPDIR:-/tmp}/natsjs-test-results.XXXXXX")

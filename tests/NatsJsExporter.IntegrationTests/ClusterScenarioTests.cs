@@ -13,15 +13,19 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Converge = TimeSpan.FromSeconds(30);
 
+    /// <summary>Every scenario runs on every server generation and asserts the same metrics.</summary>
+    public static TheoryData<string> Versions => NatsVersions.All;
+
     private static Task<ExporterProcess> StartExporterAsync(NatsCluster cluster) =>
         ExporterProcess.StartAsync("--monitor-urls", cluster.MonitorUrls, "--interval", "1s", "--timeout", "800ms");
 
     private static (string, string) L(string label, string value) => (label, value);
 
-    [Fact]
-    public async Task Healthy_cluster_shows_each_stream_once_with_its_leader_and_all_peers_current()
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task Healthy_cluster_shows_each_stream_once_with_its_leader_and_all_peers_current(string version)
     {
-        await using var cluster = await NatsCluster.StartAsync();
+        await using var cluster = await NatsCluster.StartAsync(binary: NatsVersions.Binary(version));
         await using var demo = await Demo.ConnectAsync(cluster);
         await demo.CreateStreamAsync("ORDERS", replicas: 3);
         await demo.CreateConsumerAsync("ORDERS", "PROCESSOR");
@@ -72,10 +76,11 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
         Assert.True(promtool.ExitCode == 0, "promtool check metrics: " + problems);
     }
 
-    [Fact]
-    public async Task A_frozen_replica_turns_outdated_with_growing_lag_and_recovers_when_resumed()
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task A_frozen_replica_turns_outdated_with_growing_lag_and_recovers_when_resumed(string version)
     {
-        await using var cluster = await NatsCluster.StartAsync();
+        await using var cluster = await NatsCluster.StartAsync(binary: NatsVersions.Binary(version));
         await using var demo = await Demo.ConnectAsync(cluster);
         await demo.CreateStreamAsync("ORDERS", replicas: 3);
         await demo.PublishAsync("ORDERS", 10);
@@ -116,10 +121,11 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
         await publisher;
     }
 
-    [Fact]
-    public async Task Killing_the_meta_leader_moves_leadership_to_another_server()
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task Killing_the_meta_leader_moves_leadership_to_another_server(string version)
     {
-        await using var cluster = await NatsCluster.StartAsync();
+        await using var cluster = await NatsCluster.StartAsync(binary: NatsVersions.Binary(version));
         await using var exporter = await StartExporterAsync(cluster);
         var before = await exporter.WaitForAsync("a meta leader", e => e.Find("natsjs_meta_is_leader").Count(s => s.Value == 1) == 1, Converge);
         var oldLeader = Assert.Single(before.Find("natsjs_meta_is_leader"), s => s.Value == 1)["server"];
@@ -135,10 +141,11 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
         Assert.Equal(await cluster.MetaLeaderAsync(), after.Find("natsjs_meta_is_leader").Single(s => s.Value == 1)["server"]);
     }
 
-    [Fact]
-    public async Task Deleting_a_stream_removes_its_series_on_the_next_poll()
+    [Theory]
+    [MemberData(nameof(Versions))]
+    public async Task Deleting_a_stream_removes_its_series_on_the_next_poll(string version)
     {
-        await using var cluster = await NatsCluster.StartAsync();
+        await using var cluster = await NatsCluster.StartAsync(binary: NatsVersions.Binary(version));
         await using var demo = await Demo.ConnectAsync(cluster);
         await demo.CreateStreamAsync("ORDERS", replicas: 3);
         await demo.CreateStreamAsync("KEEP", replicas: 3);

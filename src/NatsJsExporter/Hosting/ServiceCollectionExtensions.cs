@@ -11,10 +11,10 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(options);
         services.AddSingleton<SnapshotStore>();
         services.AddSingleton<IJszSource>(_ => new HttpMonitorSource(
-            HttpMonitorSource.CreateHttpClient(options.Timeout), options.MonitorUrls, options.Timeout, options.AccountPageSize, options.MaxResponseBytes));
+            HttpMonitorSource.CreateHttpClient(options.Timeout), options.MonitorUrls, options.Timeout, options.AccountPageSize, options.MaxResponseBytes, options.Filter.Consumers));
         services.AddSingleton(sp => new Poller(
             sp.GetRequiredService<IJszSource>(), sp.GetRequiredService<SnapshotStore>(),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("NatsJsExporter.Poller"), options.Interval));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("NatsJsExporter.Poller"), options.Interval, options.Filter));
         services.AddHostedService(sp => new PollerService(sp.GetRequiredService<Poller>(), options.Interval, sp.GetRequiredService<ILogger<PollerService>>()));
         return services;
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using NatsJsExporter.Snapshot;
 
 namespace NatsJsExporter.Options;
 
@@ -16,6 +17,8 @@ public sealed record ExporterOptions
     public long MaxResponseBytes { get; init; } = 256L * 1024 * 1024;
     public string LogLevel { get; init; } = "information";
     public string LogFormat { get; init; } = "text";
+    /// <summary>Which accounts, streams and consumers are exported.</summary>
+    public SnapshotFilter Filter { get; init; } = SnapshotFilter.None;
 
     public IPAddress? ListenAddress => ListenHost is "" or "*" or "0.0.0.0" ? IPAddress.Any
         : ListenHost == "localhost" ? IPAddress.Loopback

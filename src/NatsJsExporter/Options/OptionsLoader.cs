@@ -23,6 +23,14 @@ public static class OptionsLoader
         new("timeout", "NATSJS_TIMEOUT", "Timeout", "Time one server may take to answer one poll.", "5s"),
         new("account-page-size", "NATSJS_ACCOUNT_PAGE_SIZE", "AccountPageSize", "Accounts per /jsz page (offset/limit paging).", "1024"),
         new("max-response-size", "NATSJS_MAX_RESPONSE_SIZE", "MaxResponseSize", "Largest /jsz answer read, in MiB; a larger one is aborted.", "256"),
+        new("include-accounts", "NATSJS_INCLUDE_ACCOUNTS", "IncludeAccounts", "Only accounts whose name matches this regular expression."),
+        new("exclude-accounts", "NATSJS_EXCLUDE_ACCOUNTS", "ExcludeAccounts", "Leave out accounts whose name matches this regular expression."),
+        new("include-streams", "NATSJS_INCLUDE_STREAMS", "IncludeStreams", "Only streams whose name matches this regular expression."),
+        new("exclude-streams", "NATSJS_EXCLUDE_STREAMS", "ExcludeStreams", "Leave out streams whose name matches this regular expression."),
+        new("include-consumers", "NATSJS_INCLUDE_CONSUMERS", "IncludeConsumers", "Only consumers whose name matches this regular expression."),
+        new("exclude-consumers", "NATSJS_EXCLUDE_CONSUMERS", "ExcludeConsumers", "Leave out consumers whose name matches this regular expression."),
+        new("consumers", "NATSJS_CONSUMERS", "Consumers", "Export consumer metrics at all (true/false).", "true"),
+        new("ephemeral-consumers", "NATSJS_EPHEMERAL_CONSUMERS", "EphemeralConsumers", "Also export consumers without a durable name (true/false).", "false"),
         new("log-level", "NATSJS_LOG_LEVEL", "LogLevel", "debug, information, warning or error.", "information"),
         new("log-format", "NATSJS_LOG_FORMAT", "LogFormat", "text or json.", "text"),
         new("config", "NATSJS_CONFIG", "", "Path of a JSON settings file (default: appsettings.json in the working directory, if present)."),
@@ -147,6 +155,43 @@ public static class OptionsLoader
             if (!allowed.Contains(raw)) errors.Add($"invalid {Describe(spec)}: \"{Get(spec)}\" is not one of {string.Join(", ", allowed)}");
             return raw;
         }
+        System.Text.RegularExpressions.Regex? Pattern(string flag)
+        {
+            var spec = S(flag);
+            var raw = Get(spec);
+            if (string.IsNullOrEmpty(raw)) return null;
+            try
+            {
+                return new System.Text.RegularExpressions.Regex(raw,
+                    System.Text.RegularExpressions.RegexOptions.CultureInvariant | System.Text.RegularExpressions.RegexOptions.Compiled,
+                    TimeSpan.FromMilliseconds(100));
+            }
+            catch (ArgumentException ex)
+            {
+                errors.Add($"invalid {Describe(spec)}: \"{raw}\" is not a valid regular expression ({ex.Message})");
+                return null;
+            }
+        }
+        bool Bool(string flag)
+        {
+            var spec = S(flag);
+            var raw = Get(spec)!;
+            if (bool.TryParse(raw, out var b)) return b;
+            errors.Add($"invalid {Describe(spec)}: \"{raw}\" is not true or false");
+            return false;
+        }
+        var filter = new NatsJsExporter.Snapshot.SnapshotFilter
+        {
+            IncludeAccounts = Pattern("include-accounts"),
+            ExcludeAccounts = Pattern("exclude-accounts"),
+            IncludeStreams = Pattern("include-streams"),
+            ExcludeStreams = Pattern("exclude-streams"),
+            IncludeConsumersPattern = Pattern("include-consumers"),
+            ExcludeConsumers = Pattern("exclude-consumers"),
+            Consumers = Bool("consumers"),
+            Ephemeral = Bool("ephemeral-consumers"),
+        };
+
         var logLevel = OneOf("log-level", "debug", "information", "info", "warning", "error");
         var logFormat = OneOf("log-format", "text", "json");
 
@@ -162,6 +207,7 @@ public static class OptionsLoader
             MaxResponseBytes = maxMiB * 1024L * 1024,
             LogLevel = logLevel == "info" ? "information" : logLevel,
             LogFormat = logFormat,
+            Filter = filter,
         }, [], false);
     }
 

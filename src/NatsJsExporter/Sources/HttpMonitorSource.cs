@@ -16,13 +16,16 @@ public sealed class HttpMonitorSource : IJszSource
     private readonly TimeSpan _timeout;
     private readonly int _pageSize;
     private readonly long _maxResponseBytes;
+    private readonly bool _consumers;
     // Last identity learned per target: /varz is asked again only when the server ID changes (a restart).
     private readonly ConcurrentDictionary<Uri, Identity> _identities = new();
 
     private sealed record Identity(string ServerId, string? Name, string? Version, string? Cluster);
 
-    public HttpMonitorSource(HttpClient http, IReadOnlyList<Uri> targets, TimeSpan timeout, int pageSize = 1024, long maxResponseBytes = 256L * 1024 * 1024)
+    public HttpMonitorSource(HttpClient http, IReadOnlyList<Uri> targets, TimeSpan timeout, int pageSize = 1024,
+        long maxResponseBytes = 256L * 1024 * 1024, bool consumers = true)
     {
+        _consumers = consumers;
         _http = http;
         _targets = targets;
         _timeout = timeout;
@@ -60,6 +63,7 @@ public sealed class HttpMonitorSource : IJszSource
         var sw = Stopwatch.StartNew();
         string label = TargetLabel(target);
         _identities.TryGetValue(target, out var identity);
+        bool streamLeaderOnly = JszFeatures.UseStreamLeaderOnly(ServerVersion.Parse(identity?.Version), _consumers);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(_timeout);
         var ct = cts.Token;
@@ -67,7 +71,7 @@ public sealed class HttpMonitorSource : IJszSource
         {
             // First contact: ask /varz alongside /jsz so the first poll costs one round trip.
             Task<VarzResponse>? varzTask = identity is null ? GetAsync(target, "varz", JszJsonContext.Default.VarzResponse, ct) : null;
-            var jsz = await GetAsync(target, JszQuery(0), JszJsonContext.Default.JszResponse, ct).ConfigureAwait(false);
+            var jsz = await GetAsync(target, JszQuery(0, identity), JszJsonContext.Default.JszResponse, ct).ConfigureAwait(false);
 
             if (identity is null || identity.ServerId != jsz.ServerId)
             {
@@ -80,9 +84,10 @@ public sealed class HttpMonitorSource : IJszSource
                 await varzTask.ConfigureAwait(false);
             }
 
-            jsz = await ReadRemainingPagesAsync(target, jsz, ct).ConfigureAwait(false);
+            jsz = await ReadRemainingPagesAsync(target, jsz, identity, ct).ConfigureAwait(false);
             var report = new ServerReport
             {
+                StreamLeaderOnly = streamLeaderOnly,
                 Target = label,
                 ServerName = string.IsNullOrEmpty(identity.Name) ? label : identity.Name,
                 ServerVersion = identity.Version,
@@ -105,11 +110,12 @@ public sealed class HttpMonitorSource : IJszSource
         }
     }
 
-    private string JszQuery(int offset) =>
-        $"jsz?accounts=true&streams=true&consumers=true&config=true&offset={offset}&limit={_pageSize}";
+    private string JszQuery(int offset, Identity? identity) =>
+        $"jsz?accounts=true&streams=true&consumers={(_consumers ? "true" : "false")}&config=true&offset={offset}&limit={_pageSize}"
+        + JszFeatures.ExtraHttpOptions(ServerVersion.Parse(identity?.Version), _consumers);
 
     // /jsz pages the account list (default limit 1024): keep asking until a short page arrives.
-    private async Task<JszResponse> ReadRemainingPagesAsync(Uri target, JszResponse first, CancellationToken ct)
+    private async Task<JszResponse> ReadRemainingPagesAsync(Uri target, JszResponse first, Identity identity, CancellationToken ct)
     {
         var accounts = first.AccountDetails;
         if (accounts is null || accounts.Count < _pageSize) return first;
@@ -117,7 +123,7 @@ public sealed class HttpMonitorSource : IJszSource
         for (int page = 1; page < 10_000; page++)
         {
             if (first.Total is { } total && all.Count >= total) break;
-            var next = await GetAsync(target, JszQuery(all.Count), JszJsonContext.Default.JszResponse, ct).ConfigureAwait(false);
+            var next = await GetAsync(target, JszQuery(all.Count, identity), JszJsonContext.Default.JszResponse, ct).ConfigureAwait(false);
             var got = next.AccountDetails ?? [];
             all.AddRange(got);
             if (got.Count < _pageSize) break;

@@ -19,9 +19,11 @@ public class OptionsLoaderTests
     [InlineData("invalid-timeout-longer-than-interval.json", "invalid Timeout in {0}: \"10s\" is longer than the interval (5s); a poll must end before the next one starts")]
     [InlineData("invalid-listen-port.json", "invalid Listen in {0}: \"0.0.0.0:99999\" is not HOST:PORT with a port from 1 to 65535, e.g. 0.0.0.0:7778")]
     [InlineData("invalid-listen-no-host.json", "invalid Listen in {0}: \"7778\" is not HOST:PORT with a port from 1 to 65535, e.g. 0.0.0.0:7778")]
-    [InlineData("invalid-unknown-key.json", "config file \"{0}\": unknown setting \"Intervall\" (known: MonitorUrls, Listen, Interval, Timeout, AccountPageSize, MaxResponseSize, LogLevel, LogFormat)")]
+    [InlineData("invalid-unknown-key.json", "config file \"{0}\": unknown setting \"Intervall\" (known: MonitorUrls, Listen, Interval, Timeout, AccountPageSize, MaxResponseSize, IncludeAccounts, ExcludeAccounts, IncludeStreams, ExcludeStreams, IncludeConsumers, ExcludeConsumers, Consumers, EphemeralConsumers, LogLevel, LogFormat)")]
     [InlineData("invalid-log-level.json", "invalid LogLevel in {0}: \"loud\" is not one of debug, information, info, warning, error")]
     [InlineData("invalid-duplicate-url.json", "invalid MonitorUrls in {0}: \"http://127.0.0.1:8222\" is listed twice")]
+    [InlineData("invalid-stream-regex.json", "invalid ExcludeStreams in {0}: \"ORDERS[\" is not a valid regular expression (Invalid pattern 'ORDERS[' at offset 7. Unterminated [] set.)")]
+    [InlineData("invalid-consumers-switch.json", "invalid Consumers in {0}: \"sometimes\" is not true or false")]
     [InlineData("invalid-page-size.json", "invalid AccountPageSize in {0}: \"0\" is not a whole number from 1 to 100000")]
     public void Invalid_config_file_gives_one_clear_message(string file, string expected)
     {
