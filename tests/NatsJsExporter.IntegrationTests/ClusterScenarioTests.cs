@@ -92,8 +92,10 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
         var streamLeader = await cluster.StreamLeaderAsync("ORDERS");
         var metaLeader = await cluster.MetaLeaderAsync();
         var victim = cluster.Nodes.Select(n => n.Name).First(n => n != streamLeader && n != metaLeader);
+        // Publish through the stream leader: a client connected to the frozen node would stall.
+        await using var leaderClient = await Demo.ConnectAsync(cluster, streamLeader);
         using var publishing = new CancellationTokenSource();
-        var publisher = demo.PublishUntilAsync("ORDERS", publishing.Token);
+        var publisher = leaderClient.PublishUntilAsync("ORDERS", publishing.Token);
         var sw = Stopwatch.StartNew();
         cluster.Freeze(victim);
         try

@@ -17,11 +17,12 @@ public sealed class Demo : IAsyncDisposable
         Js = client.CreateJetStreamContext();
     }
 
-    public static async Task<Demo> ConnectAsync(NatsCluster cluster)
+    /// <param name="node">Connect to this node only (e.g. to keep publishing while another node is frozen).</param>
+    public static async Task<Demo> ConnectAsync(NatsCluster cluster, string? node = null)
     {
         var client = new NatsClient(new NatsOpts
         {
-            Url = cluster.ClientUrls,
+            Url = node is null ? cluster.ClientUrls : cluster[node].ClientUrl,
             AuthOpts = new NatsAuthOpts { Username = "app", Password = "app" },
             RequestTimeout = TimeSpan.FromSeconds(10),
         });
