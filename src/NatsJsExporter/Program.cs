@@ -59,9 +59,8 @@ try
     var app = builder.Build();
     app.MapExporterEndpoints();
     await app.StartAsync();
-    Log.Information("NatsJsExporter {Version} serving http://{Listen}:{Port}/metrics, polling {Count} servers every {Interval}s: {Targets}",
-        NatsJsExporter.Hosting.Poller.Version, options.ListenHost, options.ListenPort, options.MonitorUrls.Count, options.Interval.TotalSeconds,
-        string.Join(", ", options.MonitorUrls.Select(u => u.GetLeftPart(UriPartial.Path).TrimEnd('/'))));
+    Log.Information("NatsJsExporter {Version} serving http://{Listen}:{Port}/metrics, polling {Source} every {Interval}s",
+        NatsJsExporter.Hosting.Poller.Version, options.ListenHost, options.ListenPort, ServiceCollectionExtensions.DescribeSource(options), options.Interval.TotalSeconds);
     await app.WaitForShutdownAsync();
     return 0;
 }

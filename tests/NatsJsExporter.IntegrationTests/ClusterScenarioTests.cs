@@ -13,17 +13,31 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Converge = TimeSpan.FromSeconds(30);
 
-    /// <summary>Every scenario runs on every server generation and asserts the same metrics.</summary>
-    public static TheoryData<string> Versions => NatsVersions.All;
+    /// <summary>Every scenario runs on every server generation, through both sources, and asserts the same metrics.</summary>
+    public static TheoryData<string, string> Versions
+    {
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (var version in NatsVersions.All) foreach (var mode in new[] { "http", "system" }) data.Add(version, mode);
+            return data;
+        }
+    }
 
-    private static Task<ExporterProcess> StartExporterAsync(NatsCluster cluster) =>
-        ExporterProcess.StartAsync("--monitor-urls", cluster.MonitorUrls, "--interval", "1s", "--timeout", "800ms");
+    /// <summary>The exporter in either mode: HTTP monitor ports, or one system-account connection.</summary>
+    internal static Task<ExporterProcess> StartExporterAsync(NatsCluster cluster, string mode) => mode switch
+    {
+        "http" => ExporterProcess.StartAsync("--monitor-urls", cluster.MonitorUrls, "--interval", "1s", "--timeout", "800ms"),
+        "system" => ExporterProcess.StartWithEnvironmentAsync(new Dictionary<string, string> { ["NATSJS_NATS_PASSWORD"] = "sys" },
+            "--nats-url", cluster.ClientUrls, "--nats-user", "sys", "--interval", "1s", "--timeout", "800ms"),
+        _ => throw new ArgumentOutOfRangeException(nameof(mode)),
+    };
 
     private static (string, string) L(string label, string value) => (label, value);
 
     [Theory]
     [MemberData(nameof(Versions))]
-    public async Task Healthy_cluster_shows_each_stream_once_with_its_leader_and_all_peers_current(string version)
+    public async Task Healthy_cluster_shows_each_stream_once_with_its_leader_and_all_peers_current(string version, string mode)
     {
         await using var cluster = await NatsCluster.StartAsync(binary: NatsVersions.Binary(version));
         await using var demo = await Demo.ConnectAsync(cluster);
@@ -32,7 +46,7 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
         await demo.CreateStreamAsync("EVENTS", replicas: 1, NATS.Client.JetStream.Models.StreamConfigStorage.Memory);
         await demo.PublishAsync("ORDERS", 25);
         await demo.PublishAsync("EVENTS", 5);
-        await using var exporter = await StartExporterAsync(cluster);
+        await using var exporter = await StartExporterAsync(cluster, mode);
 
         var m = await exporter.WaitForAsync("ORDERS has 25 messages and 3 current peers", e =>
             e.Value("natsjs_stream_messages", L("stream", "ORDERS")) == 25
@@ -78,13 +92,13 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Versions))]
-    public async Task A_frozen_replica_turns_outdated_with_growing_lag_and_recovers_when_resumed(string version)
+    public async Task A_frozen_replica_turns_outdated_with_growing_lag_and_recovers_when_resumed(string version, string mode)
     {
         await using var cluster = await NatsCluster.StartAsync(binary: NatsVersions.Binary(version));
         await using var demo = await Demo.ConnectAsync(cluster);
         await demo.CreateStreamAsync("ORDERS", replicas: 3);
         await demo.PublishAsync("ORDERS", 10);
-        await using var exporter = await StartExporterAsync(cluster);
+        await using var exporter = await StartExporterAsync(cluster, mode);
         await exporter.WaitForAsync("all ORDERS peers current", e =>
             e.Find("natsjs_stream_peer_current", L("stream", "ORDERS")).Count(s => s.Value == 1) == 3, Converge);
 
@@ -125,10 +139,10 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Versions))]
-    public async Task Killing_the_meta_leader_moves_leadership_to_another_server(string version)
+    public async Task Killing_the_meta_leader_moves_leadership_to_another_server(string version, string mode)
     {
         await using var cluster = await NatsCluster.StartAsync(binary: NatsVersions.Binary(version));
-        await using var exporter = await StartExporterAsync(cluster);
+        await using var exporter = await StartExporterAsync(cluster, mode);
         var before = await exporter.WaitForAsync("a meta leader", e => e.Find("natsjs_meta_is_leader").Count(s => s.Value == 1) == 1, Converge);
         var oldLeader = Assert.Single(before.Find("natsjs_meta_is_leader"), s => s.Value == 1)["server"];
 
@@ -145,14 +159,14 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Versions))]
-    public async Task Deleting_a_stream_removes_its_series_on_the_next_poll(string version)
+    public async Task Deleting_a_stream_removes_its_series_on_the_next_poll(string version, string mode)
     {
         await using var cluster = await NatsCluster.StartAsync(binary: NatsVersions.Binary(version));
         await using var demo = await Demo.ConnectAsync(cluster);
         await demo.CreateStreamAsync("ORDERS", replicas: 3);
         await demo.CreateStreamAsync("KEEP", replicas: 3);
         await demo.CreateConsumerAsync("ORDERS", "PROCESSOR");
-        await using var exporter = await StartExporterAsync(cluster);
+        await using var exporter = await StartExporterAsync(cluster, mode);
         await exporter.WaitForAsync("ORDERS and its consumer are exported", e =>
             e.Find("natsjs_stream_info", L("stream", "ORDERS")).Any()
             && e.Find("natsjs_consumer_info", L("stream", "ORDERS")).Any(), Converge);

@@ -62,7 +62,7 @@ public sealed class Poller
         foreach (var conflict in result.Conflicts)
             _logger.LogWarning("Leadership conflict: {Conflict}", conflict);
 
-        var snapshot = result.Snapshot with { PollDuration = sw.Elapsed };
+        var snapshot = result.Snapshot with { PollDuration = sw.Elapsed, ServersExpected = _source.ExpectedServers };
         var published = new PublishedSnapshot(snapshot, MetricsRenderer.Render(snapshot, Version));
         _previous = snapshot;
         _store.Publish(published);

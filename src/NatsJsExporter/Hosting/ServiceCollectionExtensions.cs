@@ -5,17 +5,26 @@ namespace NatsJsExporter.Hosting;
 
 public static class ServiceCollectionExtensions
 {
-    /// <summary>The HTTP monitor source, the poller and the snapshot store.</summary>
+    /// <summary>The configured source (HTTP monitor ports or the system account), the poller and the snapshot store.</summary>
     public static IServiceCollection AddJszPolling(this IServiceCollection services, ExporterOptions options)
     {
         services.AddSingleton(options);
         services.AddSingleton<SnapshotStore>();
-        services.AddSingleton<IJszSource>(_ => new HttpMonitorSource(
-            HttpMonitorSource.CreateHttpClient(options.Timeout), options.MonitorUrls, options.Timeout, options.AccountPageSize, options.MaxResponseBytes, options.Filter.Consumers));
+        services.AddSingleton<IJszSource>(_ => CreateSource(options));
         services.AddSingleton(sp => new Poller(
             sp.GetRequiredService<IJszSource>(), sp.GetRequiredService<SnapshotStore>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("NatsJsExporter.Poller"), options.Interval, options.Filter));
         services.AddHostedService(sp => new PollerService(sp.GetRequiredService<Poller>(), options.Interval, sp.GetRequiredService<ILogger<PollerService>>()));
         return services;
     }
+
+    public static IJszSource CreateSource(ExporterOptions options) => options.SystemAccount is { } system
+        ? new SystemAccountSource(system, options.Timeout, options.AccountPageSize, options.Filter.Consumers)
+        : new HttpMonitorSource(HttpMonitorSource.CreateHttpClient(options.Timeout), options.MonitorUrls, options.Timeout,
+            options.AccountPageSize, options.MaxResponseBytes, options.Filter.Consumers);
+
+    /// <summary>Where the exporter gets its data, safe to log (no credentials).</summary>
+    public static string DescribeSource(ExporterOptions options) => options.SystemAccount is { } system
+        ? $"the system account at {system.SafeUrl} ({system.Origin})"
+        : $"{options.MonitorUrls.Count} monitor ports: {string.Join(", ", options.MonitorUrls.Select(HttpMonitorSource.TargetLabel))}";
 }

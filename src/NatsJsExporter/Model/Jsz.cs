@@ -207,10 +207,67 @@ public sealed record VarzClusterDto
     public string? Name { get; init; }
 }
 
+/// <summary>A reply to $SYS.REQ.SERVER.PING.JSZ or $SYS.REQ.SERVER.&lt;id&gt;.JSZ (server/events.go ServerAPIResponse).</summary>
+public sealed record JszServerResponse
+{
+    public ServerInfoDto? Server { get; init; }
+    public JszResponse? Data { get; init; }
+    public ApiErrorDto? Error { get; init; }
+}
+
+/// <summary>The envelope's description of the answering server (server/events.go ServerInfo).</summary>
+public sealed record ServerInfoDto
+{
+    public string? Name { get; init; }
+    public string? Host { get; init; }
+    public string? Id { get; init; }
+    public string? Cluster { get; init; }
+    public string? Domain { get; init; }
+    public string? Ver { get; init; }
+    public List<string>? Tags { get; init; }
+    public bool Jetstream { get; init; }
+}
+
+/// <summary>The request payload of the system JSZ request (JSzOptions plus the event filter).</summary>
+public sealed record JszRequestOptions
+{
+    public bool Accounts { get; init; }
+    public bool Streams { get; init; }
+    /// <summary>Singular on the wire: the plural is silently ignored there.</summary>
+    public bool Consumer { get; init; }
+    public bool Config { get; init; }
+    public int Offset { get; init; }
+    public int Limit { get; init; }
+    public bool Raft { get; init; }
+    public bool StreamLeaderOnly { get; init; }
+    public string? ServerName { get; init; }
+    public string? Cluster { get; init; }
+    public List<string>? Tags { get; init; }
+    public string? Domain { get; init; }
+}
+
+/// <summary>The fields of a NATS CLI context file (~/.config/nats/context/NAME.json) the exporter uses.</summary>
+public sealed record NatsContextDto
+{
+    public string? Url { get; init; }
+    public string? User { get; init; }
+    public string? Password { get; init; }
+    public string? Token { get; init; }
+    public string? Creds { get; init; }
+    public string? Nkey { get; init; }
+    public string? Cert { get; init; }
+    public string? Key { get; init; }
+    public string? Ca { get; init; }
+}
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     NumberHandling = JsonNumberHandling.Strict,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault,
     GenerationMode = JsonSourceGenerationMode.Metadata)]
 [JsonSerializable(typeof(JszResponse))]
 [JsonSerializable(typeof(VarzResponse))]
+[JsonSerializable(typeof(JszServerResponse))]
+[JsonSerializable(typeof(JszRequestOptions))]
+[JsonSerializable(typeof(NatsContextDto))]
 public sealed partial class JszJsonContext : JsonSerializerContext;

@@ -8,7 +8,10 @@ public sealed record ExporterOptions
 {
     public const int DefaultPort = 7778;
 
+    /// <summary>HTTP monitor mode: the servers' monitor URLs (empty in system-account mode).</summary>
     public required IReadOnlyList<Uri> MonitorUrls { get; init; }
+    /// <summary>System-account mode: one NATS connection for the whole cluster (null in HTTP mode).</summary>
+    public SystemAccountOptions? SystemAccount { get; init; }
     public required string ListenHost { get; init; }
     public required int ListenPort { get; init; }
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(15);

@@ -18,6 +18,22 @@ public static class OptionsLoader
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
         new("monitor-urls", "NATSJS_MONITOR_URLS", "MonitorUrls", "NATS monitor URLs to poll, comma-separated (e.g. http://127.0.0.1:8222)."),
+        new("nats-url", "NATSJS_NATS_URL", "NatsUrl", "System-account mode: NATS URL(s) to connect to instead of monitor ports."),
+        new("nats-context", "NATSJS_NATS_CONTEXT", "NatsContext", "System-account mode: a NATS CLI context name or context file path."),
+        new("nats-user", "NATSJS_NATS_USER", "NatsUser", "System-account user name."),
+        new("nats-password-file", "NATSJS_NATS_PASSWORD_FILE", "NatsPasswordFile", "File holding the user's password (or set NATSJS_NATS_PASSWORD)."),
+        new("nats-token-file", "NATSJS_NATS_TOKEN_FILE", "NatsTokenFile", "File holding an auth token (or set NATSJS_NATS_TOKEN)."),
+        new("nats-creds", "NATSJS_NATS_CREDS", "NatsCreds", "Credentials (JWT) file of a system-account user."),
+        new("nats-nkey", "NATSJS_NATS_NKEY", "NatsNkey", "NKey seed file of a system-account user."),
+        new("nats-tls-ca", "NATSJS_NATS_TLS_CA", "NatsTlsCa", "CA certificate file that signed the NATS servers' certificates."),
+        new("nats-tls-cert", "NATSJS_NATS_TLS_CERT", "NatsTlsCert", "Client certificate file for TLS."),
+        new("nats-tls-key", "NATSJS_NATS_TLS_KEY", "NatsTlsKey", "Client key file for TLS."),
+        new("expected-servers", "NATSJS_EXPECTED_SERVERS", "ExpectedServers", "System-account mode: servers expected to answer (default: discovered)."),
+        new("server-drop-after", "NATSJS_SERVER_DROP_AFTER", "ServerDropAfter", "System-account mode: drop a silent server's series after this long.", "5m"),
+        new("filter-cluster", "NATSJS_FILTER_CLUSTER", "FilterCluster", "System-account mode: only servers of this cluster answer."),
+        new("filter-server-name", "NATSJS_FILTER_SERVER_NAME", "FilterServerName", "System-account mode: only the server with this name answers."),
+        new("filter-tags", "NATSJS_FILTER_TAGS", "FilterTags", "System-account mode: only servers with all these tags (comma-separated) answer."),
+        new("filter-domain", "NATSJS_FILTER_DOMAIN", "FilterDomain", "System-account mode: only servers of this JetStream domain answer."),
         new("listen", "NATSJS_LISTEN", "Listen", "Address for /metrics, /healthz and /readyz.", $"0.0.0.0:{ExporterOptions.DefaultPort}"),
         new("interval", "NATSJS_INTERVAL", "Interval", "Time between polls.", "15s"),
         new("timeout", "NATSJS_TIMEOUT", "Timeout", "Time one server may take to answer one poll.", "5s"),
@@ -86,13 +102,23 @@ public static class OptionsLoader
 
         OptionSpec S(string flag) => Specs.First(s => s.Flag == flag);
 
-        // monitor URLs
+        // monitor URLs (HTTP mode) or a NATS connection (system-account mode): exactly one
         var urls = new List<Uri>();
         var urlSpec = S("monitor-urls");
         var rawUrls = Get(urlSpec);
-        if (string.IsNullOrWhiteSpace(rawUrls))
+        bool systemMode = !string.IsNullOrWhiteSpace(Get(S("nats-url"))) || !string.IsNullOrWhiteSpace(Get(S("nats-context")));
+        SystemAccountOptions? system = null;
+        if (systemMode && !string.IsNullOrWhiteSpace(rawUrls))
         {
-            errors.Add($"no NATS servers to poll: set --monitor-urls (or {urlSpec.Env}) to the servers' monitor URLs, e.g. http://127.0.0.1:8222");
+            errors.Add($"both {Describe(urlSpec)} and --nats-url/--nats-context are set: choose HTTP monitor ports or one system-account connection, not both");
+        }
+        else if (systemMode)
+        {
+            system = LoadSystemAccount(Get, Describe, S, environment, errors);
+        }
+        else if (string.IsNullOrWhiteSpace(rawUrls))
+        {
+            errors.Add($"no NATS servers to poll: set --monitor-urls (or {urlSpec.Env}) to the servers' monitor URLs, e.g. http://127.0.0.1:8222, or --nats-url for system-account mode");
         }
         else
         {
@@ -199,6 +225,7 @@ public static class OptionsLoader
         return new LoadResult(new ExporterOptions
         {
             MonitorUrls = urls,
+            SystemAccount = system,
             ListenHost = host,
             ListenPort = port,
             Interval = interval,
@@ -209,6 +236,119 @@ public static class OptionsLoader
             LogFormat = logFormat,
             Filter = filter,
         }, [], false);
+    }
+
+    private static SystemAccountOptions? LoadSystemAccount(Func<OptionSpec, string?> get, Func<OptionSpec, string> describe,
+        Func<string, OptionSpec> spec, IReadOnlyDictionary<string, string?> environment, List<string> errors)
+    {
+        int before = errors.Count;
+        Model.NatsContextDto context = new();
+        string origin = "flags";
+        var contextValue = get(spec("nats-context"));
+        if (!string.IsNullOrWhiteSpace(contextValue))
+        {
+            var path = NatsContextPath(contextValue, environment);
+            origin = $"context {contextValue}";
+            if (!File.Exists(path))
+            {
+                errors.Add($"invalid {describe(spec("nats-context"))}: no NATS context file at \"{path}\" (create it with `nats context add`, or give a path)");
+                return null;
+            }
+            try
+            {
+                context = JsonSerializer.Deserialize(File.ReadAllBytes(path), Model.JszJsonContext.Default.NatsContextDto) ?? new();
+            }
+            catch (JsonException ex)
+            {
+                errors.Add($"invalid {describe(spec("nats-context"))}: \"{path}\" is not a NATS context JSON file ({ex.Message})");
+                return null;
+            }
+        }
+
+        string? FileOption(string flag, string? fromContext)
+        {
+            var value = get(spec(flag)) ?? NullIfEmpty(fromContext);
+            if (value is null) return null;
+            value = ExpandHome(value, environment);
+            if (!File.Exists(value)) errors.Add($"invalid {describe(spec(flag))}: file \"{value}\" does not exist");
+            return value;
+        }
+
+        string? Secret(string flag, string env, string? fromContext)
+        {
+            var file = get(spec(flag));
+            if (file is not null)
+            {
+                file = ExpandHome(file, environment);
+                try
+                {
+                    return File.ReadAllText(file).TrimEnd('\r', '\n');
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    errors.Add($"invalid {describe(spec(flag))}: cannot read \"{file}\" ({ex.GetType().Name})");
+                    return null;
+                }
+            }
+            return environment.TryGetValue(env, out var v) && !string.IsNullOrEmpty(v) ? v : NullIfEmpty(fromContext);
+        }
+
+        var url = get(spec("nats-url")) ?? NullIfEmpty(context.Url) ?? "nats://127.0.0.1:4222";
+        foreach (var part in url.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!Uri.TryCreate(part, UriKind.Absolute, out var u) || u.Scheme is not ("nats" or "tls" or "ws" or "wss"))
+                errors.Add($"invalid {describe(spec("nats-url"))}: \"{SystemAccountOptions.StripUserInfo(part)}\" is not a nats:// or tls:// URL, e.g. nats://127.0.0.1:4222");
+        }
+
+        int? expected = null;
+        var rawExpected = get(spec("expected-servers"));
+        if (!string.IsNullOrEmpty(rawExpected))
+        {
+            if (int.TryParse(rawExpected, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 100_000) expected = n;
+            else errors.Add($"invalid {describe(spec("expected-servers"))}: \"{rawExpected}\" is not a whole number from 1 to 100000");
+        }
+        var rawDrop = get(spec("server-drop-after"))!;
+        if (!TryParseDuration(rawDrop, out var dropAfter) || dropAfter <= TimeSpan.Zero)
+            errors.Add($"invalid {describe(spec("server-drop-after"))}: \"{rawDrop}\" is not a positive duration like 15s, 500ms, 2m or 1h");
+
+        var options = new SystemAccountOptions
+        {
+            Url = url,
+            User = get(spec("nats-user")) ?? NullIfEmpty(context.User),
+            Password = Secret("nats-password-file", "NATSJS_NATS_PASSWORD", context.Password),
+            Token = Secret("nats-token-file", "NATSJS_NATS_TOKEN", context.Token),
+            CredsFile = FileOption("nats-creds", context.Creds),
+            NKeySeedFile = FileOption("nats-nkey", context.Nkey),
+            TlsCaFile = FileOption("nats-tls-ca", context.Ca),
+            TlsCertFile = FileOption("nats-tls-cert", context.Cert),
+            TlsKeyFile = FileOption("nats-tls-key", context.Key),
+            ExpectedServers = expected,
+            DropAfter = dropAfter,
+            FilterCluster = NullIfEmpty(get(spec("filter-cluster"))),
+            FilterServerName = NullIfEmpty(get(spec("filter-server-name"))),
+            FilterTags = get(spec("filter-tags"))?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+            FilterDomain = NullIfEmpty(get(spec("filter-domain"))),
+            Origin = origin,
+        };
+        if ((options.TlsCertFile is null) != (options.TlsKeyFile is null))
+            errors.Add("--nats-tls-cert and --nats-tls-key go together: give both or neither");
+        return errors.Count == before ? options : null;
+    }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+
+    private static string ExpandHome(string path, IReadOnlyDictionary<string, string?> environment) =>
+        path.StartsWith("~/", StringComparison.Ordinal) && environment.GetValueOrDefault("HOME") is { Length: > 0 } home
+            ? Path.Combine(home, path[2..])
+            : path;
+
+    /// <summary>A context name resolves like the NATS CLI: $XDG_CONFIG_HOME/nats/context/NAME.json (default ~/.config).</summary>
+    public static string NatsContextPath(string value, IReadOnlyDictionary<string, string?> environment)
+    {
+        if (value.Contains('/') || value.EndsWith(".json", StringComparison.Ordinal)) return ExpandHome(value, environment);
+        var config = environment.GetValueOrDefault("XDG_CONFIG_HOME") is { Length: > 0 } xdg ? xdg
+            : Path.Combine(environment.GetValueOrDefault("HOME") ?? "/root", ".config");
+        return Path.Combine(config, "nats", "context", value + ".json");
     }
 
     private static void ReadJson(string path, Dictionary<string, string> into, List<string> errors)

@@ -39,4 +39,7 @@ public sealed record ServerReport
 public interface IJszSource
 {
     Task<IReadOnlyList<ServerReport>> CollectAsync(CancellationToken cancellationToken);
+
+    /// <summary>Servers expected to answer each poll; null means one per report (the configured targets).</summary>
+    long? ExpectedServers => null;
 }

@@ -28,7 +28,10 @@ public sealed class ExporterProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ExporterProcess> StartAsync(params string[] args)
+    public static Task<ExporterProcess> StartAsync(params string[] args) => StartWithEnvironmentAsync(null, args);
+
+    /// <summary>Starts the exporter with extra environment variables (e.g. a secret in NATSJS_NATS_PASSWORD).</summary>
+    public static async Task<ExporterProcess> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         int port = Ports.Free();
         var psi = new ProcessStartInfo("dotnet")
@@ -43,6 +46,8 @@ public sealed class ExporterProcess : IAsyncDisposable
         psi.ArgumentList.Add($"127.0.0.1:{port}");
         foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("NATSJS_", StringComparison.Ordinal)).ToList())
             psi.Environment.Remove(key);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            psi.Environment[key] = value;
         var p = Process.Start(psi)!;
         var exporter = new ExporterProcess(p, port);
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) exporter.Output.Enqueue(e.Data); };

@@ -8,7 +8,7 @@ namespace NatsJsExporter.IntegrationTests.Infrastructure;
 /// <summary>
 /// A real JetStream cluster of nats-server processes on 127.0.0.1 with free ports and a temp
 /// dir, torn down (processes killed, dir removed) on dispose, even after a failed test.
-/// Accounts: APP (JetStream, user app/app) and SYS (system account, user sys/sys).
+/// Accounts: APP and OPS (JetStream, users app/app and ops/ops) and SYS (system account, user sys/sys).
 /// </summary>
 public sealed class NatsCluster : IAsyncDisposable
 {
@@ -75,6 +75,7 @@ public sealed class NatsCluster : IAsyncDisposable
                 accounts {
                   SYS { users = [{ user: sys, password: sys }] }
                   APP { jetstream: enabled, users = [{ user: app, password: app }] }
+                  OPS { jetstream: enabled, users = [{ user: ops, password: ops }] }
                 }
                 system_account: SYS
                 """);

@@ -1,0 +1,309 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Text.Json;
+using NATS.Client.Core;
+using NatsJsExporter.Model;
+using NatsJsExporter.Options;
+
+namespace NatsJsExporter.Sources;
+
+/// <summary>
+/// Asks the whole cluster at once over one NATS connection: $SYS.REQ.SERVER.PING.JSZ, each server
+/// answering once. Stops at the expected server count, after a quiet period, or at the timeout.
+/// Pages long account lists per server with $SYS.REQ.SERVER.&lt;id&gt;.JSZ. Servers seen before
+/// that stop answering are reported down until they have been silent for DropAfter.
+/// </summary>
+public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
+{
+    public const string PingSubject = "$SYS.REQ.SERVER.PING.JSZ";
+
+    private readonly SystemAccountOptions _options;
+    private readonly TimeSpan _timeout;
+    private readonly int _pageSize;
+    private readonly bool _consumers;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<string, Seen> _seen = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private NatsConnection? _connection;
+    private DateTimeOffset _nextConnectAttempt = DateTimeOffset.MinValue;
+    private TimeSpan _backoff = TimeSpan.Zero;
+    private long _discoveredSize;
+
+    private sealed record Seen(string Name, DateTimeOffset LastAnswer, string? Version, string? Cluster);
+
+    public SystemAccountSource(SystemAccountOptions options, TimeSpan timeout, int pageSize = 1024, bool consumers = true, TimeProvider? time = null)
+    {
+        _options = options;
+        _timeout = timeout;
+        _pageSize = pageSize;
+        _consumers = consumers;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>Configured, or discovered: the larger of the meta group size and the servers seen recently.</summary>
+    public long? ExpectedServers => _options.ExpectedServers ?? Math.Max(_discoveredSize, _seen.Count);
+
+    public static NatsOpts BuildNatsOpts(SystemAccountOptions o) => new()
+    {
+        Url = o.Url,
+        Name = "natsjs-exporter",
+        AuthOpts = new NatsAuthOpts
+        {
+            Username = o.User,
+            Password = o.Password,
+            Token = o.Token,
+            CredsFile = o.CredsFile,
+            NKeyFile = o.NKeySeedFile,
+        },
+        TlsOpts = o.TlsCaFile is null && o.TlsCertFile is null
+            ? NatsTlsOpts.Default
+            : new NatsTlsOpts { CaFile = o.TlsCaFile, CertFile = o.TlsCertFile, KeyFile = o.TlsKeyFile, Mode = TlsMode.Require },
+        MaxReconnectRetry = -1,
+        ReconnectWaitMin = TimeSpan.FromMilliseconds(500),
+        ReconnectWaitMax = TimeSpan.FromSeconds(5),
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        RequestTimeout = TimeSpan.FromSeconds(5),
+    };
+
+    public async Task<IReadOnlyList<ServerReport>> CollectAsync(CancellationToken cancellationToken)
+    {
+        var sw = Stopwatch.StartNew();
+        var now = _time.GetUtcNow();
+        var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        if (connection.Error is { } failure)
+            return Missing(now, sw.Elapsed, failure.Reason, failure.Message, includeUnknown: true);
+
+        var answers = new Dictionary<string, ServerReport>(StringComparer.Ordinal);
+        string? noAnswerReason = null, noAnswerMessage = null;
+        var nats = connection.Nats!;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(_timeout);
+        try
+        {
+            // Every server answers once and there is no end marker: stop at the expected count,
+            // after a quiet period following the last answer, or at the timeout.
+            var inbox = nats.NewInbox();
+            await using var sub = await nats.SubscribeCoreAsync(inbox, serializer: NatsRawSerializer<NatsMemoryOwner<byte>>.Default,
+                cancellationToken: cts.Token).ConfigureAwait(false);
+            var payload = JsonSerializer.SerializeToUtf8Bytes(Request(0), JszJsonContext.Default.JszRequestOptions);
+            await nats.PublishAsync(PingSubject, payload, new NatsHeaders { ["Accept-Encoding"] = "gzip" }, replyTo: inbox,
+                serializer: NatsRawSerializer<byte[]>.Default, cancellationToken: cts.Token).ConfigureAwait(false);
+            int? expected = _options.ExpectedServers;
+            while (true)
+            {
+                if (expected is { } e && answers.Count >= e) break;
+                if (expected is null && _discoveredSize > 0 && answers.Count >= Math.Max(_discoveredSize, _seen.Count)) break;
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+                if (answers.Count > 0) wait.CancelAfter(_options.QuietPeriod);
+                NatsMsg<NatsMemoryOwner<byte>> msg;
+                try
+                {
+                    msg = await sub.Msgs.ReadAsync(wait.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cts.IsCancellationRequested)
+                {
+                    break; // quiet period over
+                }
+                if (msg.Headers is { Code: 503 })
+                {
+                    noAnswerReason = "no_responders";
+                    noAnswerMessage = $"no responders on {PingSubject}: is user \"{_options.User ?? "(from creds/nkey/token)"}\" in the system account? Only system-account users get answers";
+                    msg.Data.Dispose();
+                    break;
+                }
+                var report = await ParseAsync(msg, sw.Elapsed, nats, cts.Token).ConfigureAwait(false);
+                if (report is null || answers.ContainsKey(report.Target)) continue; // a server answering twice counts once
+                answers[report.Target] = report;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Overall timeout: keep what arrived.
+        }
+        catch (NatsException ex)
+        {
+            noAnswerReason = "nats_connection";
+            noAnswerMessage = $"request {PingSubject} failed: {ex.Message}";
+        }
+
+        foreach (var r in answers.Values)
+        {
+            if (r.Jsz is null || r.ServerName is null) continue;
+            _seen[r.Target] = new Seen(r.Target, now, r.ServerVersion, r.ClusterName);
+            if (r.Jsz.MetaCluster?.ClusterSize is > 0 and var size) _discoveredSize = Math.Max(_discoveredSize, size);
+        }
+        var result = answers.Values.ToList();
+        result.AddRange(Missing(now, sw.Elapsed, noAnswerReason ?? "timeout",
+            noAnswerMessage ?? $"no answer to {PingSubject} within {_timeout.TotalSeconds:0.###}s", includeUnknown: noAnswerReason is not null && answers.Count == 0,
+            except: answers.Keys));
+        return result;
+    }
+
+    private JszRequestOptions Request(int offset) => new()
+    {
+        Accounts = true,
+        Streams = true,
+        Consumer = _consumers,
+        Config = true,
+        Offset = offset,
+        Limit = _pageSize,
+        Raft = true, // ignored by servers before 2.9.15
+        ServerName = _options.FilterServerName,
+        Cluster = _options.FilterCluster,
+        Tags = _options.FilterTags is { Count: > 0 } t ? [.. t] : null,
+        Domain = _options.FilterDomain,
+    };
+
+    /// <summary>Servers seen before that did not answer this time (and, when nothing is known yet, the connection itself).</summary>
+    private List<ServerReport> Missing(DateTimeOffset now, TimeSpan elapsed, string reason, string message, bool includeUnknown,
+        IEnumerable<string>? except = null)
+    {
+        var answered = new HashSet<string>(except ?? [], StringComparer.Ordinal);
+        var reports = new List<ServerReport>();
+        foreach (var seen in _seen.Values.ToList())
+        {
+            if (answered.Contains(seen.Name)) continue;
+            if (now - seen.LastAnswer > _options.DropAfter)
+            {
+                _seen.Remove(seen.Name);
+                continue;
+            }
+            reports.Add(ServerReport.Failed(seen.Name, seen.Name, reason, message, elapsed) with { ServerVersion = seen.Version, ClusterName = seen.Cluster });
+        }
+        if (includeUnknown && reports.Count == 0)
+            reports.Add(ServerReport.Failed(_options.SafeUrl, null, reason, message, elapsed));
+        return reports;
+    }
+
+    private async Task<ServerReport?> ParseAsync(NatsMsg<NatsMemoryOwner<byte>> msg, TimeSpan elapsed, NatsConnection nats, CancellationToken ct)
+    {
+        using var owner = msg.Data;
+        JszServerResponse? response;
+        try
+        {
+            response = Deserialize(owner.Memory, msg.Headers);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidDataException)
+        {
+            // Nobody to attribute it to: count it against the connection.
+            return ServerReport.Failed(_options.SafeUrl, null, "invalid_json", $"a reply to {PingSubject} is not valid JSON ({ex.Message})", elapsed);
+        }
+        var server = response?.Server;
+        var name = server?.Name;
+        if (string.IsNullOrEmpty(name)) return null;
+        if (response!.Error is { } error)
+        {
+            return ServerReport.Failed(name, name, $"server_error_{error.Code}",
+                $"server {name} answered with error {error.Code}: {error.Description}", elapsed) with { ServerVersion = server!.Ver, ClusterName = server.Cluster };
+        }
+        if (response.Data is not { } jsz)
+            return ServerReport.Failed(name, name, "invalid_json", $"server {name} answered without data", elapsed);
+
+        if (jsz.AccountDetails is { } accounts && accounts.Count >= _pageSize && !string.IsNullOrEmpty(server!.Id))
+            jsz = await ReadRemainingPagesAsync(nats, server.Id, jsz, ct).ConfigureAwait(false);
+
+        var report = new ServerReport
+        {
+            Target = name,
+            ServerName = name,
+            ServerVersion = server!.Ver,
+            ClusterName = server.Cluster,
+            Jsz = jsz,
+            Duration = elapsed,
+        };
+        return jsz.Disabled
+            ? report with { ErrorReason = "jetstream_disabled", ErrorMessage = $"JetStream is disabled on server {name}" }
+            : report;
+    }
+
+    private async Task<JszResponse> ReadRemainingPagesAsync(NatsConnection nats, string serverId, JszResponse first, CancellationToken ct)
+    {
+        var all = new List<AccountDetailDto>(first.AccountDetails!);
+        for (int page = 1; page < 10_000; page++)
+        {
+            if (first.Total is { } total && all.Count >= total) break;
+            var payload = JsonSerializer.SerializeToUtf8Bytes(Request(all.Count), JszJsonContext.Default.JszRequestOptions);
+            var reply = await nats.RequestAsync<byte[], NatsMemoryOwner<byte>>($"$SYS.REQ.SERVER.{serverId}.JSZ", payload,
+                headers: new NatsHeaders { ["Accept-Encoding"] = "gzip" },
+                requestSerializer: NatsRawSerializer<byte[]>.Default,
+                replySerializer: NatsRawSerializer<NatsMemoryOwner<byte>>.Default,
+                replyOpts: new NatsSubOpts { Timeout = _timeout },
+                cancellationToken: ct).ConfigureAwait(false);
+            using var owner = reply.Data;
+            var got = Deserialize(owner.Memory, reply.Headers)?.Data?.AccountDetails ?? [];
+            all.AddRange(got);
+            if (got.Count < _pageSize) break;
+        }
+        return first with { AccountDetails = all };
+    }
+
+    internal static JszServerResponse? Deserialize(ReadOnlyMemory<byte> body, NatsHeaders? headers)
+    {
+        bool gzip = headers is not null && headers.TryGetValue("Content-Encoding", out var enc) && enc.ToString().Contains("gzip", StringComparison.OrdinalIgnoreCase);
+        if (!gzip) return JsonSerializer.Deserialize(body.Span, JszJsonContext.Default.JszServerResponse);
+        using var input = new MemoryStream(body.ToArray(), writable: false);
+        using var unzip = new GZipStream(input, CompressionMode.Decompress);
+        return JsonSerializer.Deserialize(unzip, JszJsonContext.Default.JszServerResponse);
+    }
+
+    private readonly record struct ConnectResult(NatsConnection? Nats, (string Reason, string Message)? Error);
+
+    private async Task<ConnectResult> ConnectAsync(CancellationToken ct)
+    {
+        await _connectLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_connection is { ConnectionState: NatsConnectionState.Open }) return new ConnectResult(_connection, null);
+            if (_connection is not null)
+            {
+                // Connected once: the client reconnects by itself; report the gap meanwhile.
+                return new ConnectResult(null, ("nats_connection", $"NATS connection to {_options.SafeUrl} is {_connection.ConnectionState}; reconnecting"));
+            }
+            var now = _time.GetUtcNow();
+            if (now < _nextConnectAttempt)
+                return new ConnectResult(null, ("nats_connection", $"cannot connect to {_options.SafeUrl}; next attempt at {_nextConnectAttempt:HH:mm:ss}"));
+            var nats = new NatsConnection(BuildNatsOpts(_options));
+            try
+            {
+                await nats.ConnectAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+                _connection = nats;
+                _backoff = TimeSpan.Zero;
+                return new ConnectResult(nats, null);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                await nats.DisposeAsync().ConfigureAwait(false);
+                _backoff = _backoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
+                _nextConnectAttempt = now + _backoff;
+                return new ConnectResult(null, DescribeConnectError(ex));
+            }
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+
+    internal (string Reason, string Message) DescribeConnectError(Exception ex)
+    {
+        var text = string.Join(": ", Flatten(ex).Select(e => e.Message).Distinct());
+        var url = _options.SafeUrl;
+        if (text.Contains("Authorization Violation", StringComparison.OrdinalIgnoreCase) || text.Contains("authentication", StringComparison.OrdinalIgnoreCase))
+            return ("auth", $"NATS at {url} refused the credentials (authorization violation): check --nats-user and --nats-password-file, --nats-creds or --nats-nkey ({_options.Origin})");
+        if (text.Contains("certificate", StringComparison.OrdinalIgnoreCase) || text.Contains("SSL", StringComparison.Ordinal) || text.Contains("TLS", StringComparison.Ordinal))
+            return ("tls", $"TLS with NATS at {url} failed ({text}); check --nats-tls-ca (the CA that signed the server's certificate) and the client certificate");
+        return ("nats_connection", $"cannot connect to NATS at {url} ({text}); is the URL right and the server up? Retrying with back-off");
+    }
+
+    private static IEnumerable<Exception> Flatten(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException) yield return e;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
+        _connectLock.Dispose();
+    }
+}
