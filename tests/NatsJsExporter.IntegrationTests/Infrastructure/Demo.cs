@@ -18,12 +18,13 @@ public sealed class Demo : IAsyncDisposable
     }
 
     /// <param name="node">Connect to this node only (e.g. to keep publishing while another node is frozen).</param>
-    public static async Task<Demo> ConnectAsync(NatsCluster cluster, string? node = null)
+    /// <param name="user">APP's user "app" by default; "ops" for the OPS account (password = user name).</param>
+    public static async Task<Demo> ConnectAsync(NatsCluster cluster, string? node = null, string user = "app")
     {
         var client = new NatsClient(new NatsOpts
         {
             Url = node is null ? cluster.ClientUrls : cluster[node].ClientUrl,
-            AuthOpts = new NatsAuthOpts { Username = "app", Password = "app" },
+            AuthOpts = new NatsAuthOpts { Username = user, Password = user },
             RequestTimeout = TimeSpan.FromSeconds(10),
         });
         await client.ConnectAsync();

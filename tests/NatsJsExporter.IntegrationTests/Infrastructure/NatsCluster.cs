@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 namespace NatsJsExporter.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// A real JetStream cluster of nats-server processes on 127.0.0.1 with free ports and a temp
+/// A real JetStream cluster of nats-server processes (one node: a standalone server) on 127.0.0.1 with free ports and a temp
 /// dir, torn down (processes killed, dir removed) on dispose, even after a failed test.
 /// Accounts: APP and OPS (JetStream, users app/app and ops/ops) and SYS (system account, user sys/sys).
 /// </summary>
@@ -67,11 +67,13 @@ public sealed class NatsCluster : IAsyncDisposable
                   max_memory_store: 256MB
                   max_file_store: 1GB
                 }
+                {{(size == 1 ? "" : $$"""
                 cluster {
                   name: c1
                   listen: 127.0.0.1:{{n.ClusterPort}}
                   routes: [{{routes}}]
                 }
+                """)}}
                 accounts {
                   SYS { users = [{ user: sys, password: sys }] }
                   APP { jetstream: enabled, users = [{ user: app, password: app }] }
@@ -128,7 +130,8 @@ public sealed class NatsCluster : IAsyncDisposable
                 }
                 catch (Exception) { allOk = false; }
             }
-            if (allOk && await MetaLeaderAsync() is not null) return;
+            // A single server runs standalone (no meta group); a cluster needs an elected meta leader.
+            if (allOk && (Nodes.Count == 1 || await MetaLeaderAsync() is not null)) return;
             await Task.Delay(200);
         }
         throw new TimeoutException($"cluster not ready within {timeout}; logs in {_dir}: {Logs()}");

@@ -14,16 +14,21 @@ public class OptionsLoaderTests
 
     [Theory]
     [InlineData("invalid-url-scheme.json", "invalid MonitorUrls in {0}: \"ftp://127.0.0.1:8222\" is not an http:// or https:// URL; give each server's monitor port, e.g. http://127.0.0.1:8222")]
-    [InlineData("invalid-no-urls.json", "no NATS servers to poll: set --monitor-urls (or NATSJS_MONITOR_URLS) to the servers' monitor URLs, e.g. http://127.0.0.1:8222")]
+    [InlineData("invalid-no-urls.json", "no NATS servers to poll: set --monitor-urls (or NATSJS_MONITOR_URLS) to the servers' monitor URLs, e.g. http://127.0.0.1:8222, or --nats-url for system-account mode")]
     [InlineData("invalid-interval.json", "invalid Interval in {0}: \"soon\" is not a positive duration like 15s, 500ms, 2m or 1h")]
     [InlineData("invalid-timeout-longer-than-interval.json", "invalid Timeout in {0}: \"10s\" is longer than the interval (5s); a poll must end before the next one starts")]
     [InlineData("invalid-listen-port.json", "invalid Listen in {0}: \"0.0.0.0:99999\" is not HOST:PORT with a port from 1 to 65535, e.g. 0.0.0.0:7778")]
     [InlineData("invalid-listen-no-host.json", "invalid Listen in {0}: \"7778\" is not HOST:PORT with a port from 1 to 65535, e.g. 0.0.0.0:7778")]
-    [InlineData("invalid-unknown-key.json", "config file \"{0}\": unknown setting \"Intervall\" (known: MonitorUrls, Listen, Interval, Timeout, AccountPageSize, MaxResponseSize, IncludeAccounts, ExcludeAccounts, IncludeStreams, ExcludeStreams, IncludeConsumers, ExcludeConsumers, Consumers, EphemeralConsumers, LogLevel, LogFormat)")]
+    [InlineData("invalid-unknown-key.json", "config file \"{0}\": unknown setting \"Intervall\" (known: MonitorUrls, NatsUrl, NatsContext, NatsUser, NatsPasswordFile, NatsTokenFile, NatsCreds, NatsNkey, NatsTlsCa, NatsTlsCert, NatsTlsKey, ExpectedServers, ServerDropAfter, FilterCluster, FilterServerName, FilterTags, FilterDomain, Listen, Interval, Timeout, AccountPageSize, MaxResponseSize, IncludeAccounts, ExcludeAccounts, IncludeStreams, ExcludeStreams, IncludeConsumers, ExcludeConsumers, Consumers, EphemeralConsumers, LogLevel, LogFormat)")]
     [InlineData("invalid-log-level.json", "invalid LogLevel in {0}: \"loud\" is not one of debug, information, info, warning, error")]
     [InlineData("invalid-duplicate-url.json", "invalid MonitorUrls in {0}: \"http://127.0.0.1:8222\" is listed twice")]
     [InlineData("invalid-stream-regex.json", "invalid ExcludeStreams in {0}: \"ORDERS[\" is not a valid regular expression (Invalid pattern 'ORDERS[' at offset 7. Unterminated [] set.)")]
     [InlineData("invalid-consumers-switch.json", "invalid Consumers in {0}: \"sometimes\" is not true or false")]
+    [InlineData("invalid-both-modes.json", "both MonitorUrls in {0} and --nats-url/--nats-context are set: choose HTTP monitor ports or one system-account connection, not both")]
+    [InlineData("invalid-nats-url.json", "invalid NatsUrl in {0}: \"http://127.0.0.1:4222\" is not a nats:// or tls:// URL, e.g. nats://127.0.0.1:4222")]
+    [InlineData("invalid-missing-creds.json", "invalid NatsCreds in {0}: file \"/nonexistent/sys.creds\" does not exist")]
+    [InlineData("invalid-missing-context.json", "invalid NatsContext in {0}: no NATS context file at \"/nonexistent/ctx.json\" (create it with `nats context add`, or give a path)")]
+    [InlineData("invalid-expected-servers.json", "invalid ExpectedServers in {0}: \"three\" is not a whole number from 1 to 100000")]
     [InlineData("invalid-page-size.json", "invalid AccountPageSize in {0}: \"0\" is not a whole number from 1 to 100000")]
     public void Invalid_config_file_gives_one_clear_message(string file, string expected)
     {
@@ -87,6 +92,45 @@ public class OptionsLoaderTests
     {
         var args = flag == "--monitor-urls" ? new[] { flag, value } : ["--monitor-urls", "http://127.0.0.1:8222", flag, value];
         Assert.Equal(expected, Assert.Single(OptionsLoader.Load(args, NoEnv, Path.GetTempPath()).Errors));
+    }
+
+    [Fact]
+    public void A_nats_cli_context_supplies_url_and_credentials_and_flags_override_it()
+    {
+        var context = ConfigPath("context-sys.json");
+        var o = OptionsLoader.Load(["--nats-context", context], NoEnv, Path.GetTempPath()).Options!;
+        Assert.Empty(o.MonitorUrls);
+        Assert.Equal("nats://127.0.0.1:4222", o.SystemAccount!.Url);
+        Assert.Equal(("sys", "context-secret"), (o.SystemAccount.User, o.SystemAccount.Password));
+        Assert.Equal($"context {context}", o.SystemAccount.Origin);
+
+        var env = new Dictionary<string, string?> { ["NATSJS_NATS_PASSWORD"] = "from-env" };
+        var overridden = OptionsLoader.Load(["--nats-context", context, "--nats-user", "admin"], env, Path.GetTempPath()).Options!;
+        Assert.Equal(("admin", "from-env"), (overridden.SystemAccount!.User, overridden.SystemAccount.Password));
+    }
+
+    [Fact]
+    public void A_password_file_is_read_and_its_newline_dropped()
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, "s3cr3t!\n");
+        try
+        {
+            var o = OptionsLoader.Load(["--nats-url", "nats://127.0.0.1:4222", "--nats-user", "sys", "--nats-password-file", file], NoEnv, Path.GetTempPath()).Options!;
+            Assert.Equal("s3cr3t!", o.SystemAccount!.Password);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void Credentials_in_the_url_never_reach_the_safe_url()
+    {
+        var o = new SystemAccountOptions { Url = "nats://sys:hunter2@127.0.0.1:4222,nats://127.0.0.1:4223" };
+        Assert.DoesNotContain("hunter2", o.SafeUrl);
+        Assert.Equal("nats://127.0.0.1:4222,nats://127.0.0.1:4223", o.SafeUrl);
     }
 
     [Fact]
