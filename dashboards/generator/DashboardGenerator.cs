@@ -201,13 +201,12 @@ public static class DashboardGenerator
             Q($"natsjs_stream_bytes{{{S}}}", "{{stream}}"));
 
         d.Row("Usage against limits");
-        d.BarGauge("Bytes of max_bytes", "Bytes stored as a fraction of the stream's `max_bytes` (streams without the limit are not shown).", "percentunit", 8, 8,
+        // natsjs_stream_max_messages exists too, but no golden fixture has a stream with max_msgs
+        // yet (the contract test only admits metrics the golden output shows): add it with one.
+        d.BarGauge("Bytes of max_bytes", "Bytes stored as a fraction of the stream's `max_bytes` (streams without the limit are not shown).", "percentunit", 10, 8,
             Q($"natsjs_stream_bytes{{{S}}} / natsjs_stream_max_bytes{{{S}}}", "{{stream}}", instant: true)).MinMax(0, 1).Thresholds((null, "green"), (0.8, "orange"), (0.95, "red"));
-        d.BarGauge("Messages of max_msgs", "Messages stored as a fraction of the stream's `max_msgs` (streams without the limit are not shown).", "percentunit", 8, 8,
-            Q($"natsjs_stream_messages{{{S}}} / natsjs_stream_max_messages{{{S}}}", "{{stream}}", instant: true)).MinMax(0, 1).Thresholds((null, "green"), (0.8, "orange"), (0.95, "red"));
-        d.TimeSeries("Usage against limits over time", "Fraction of `max_bytes` and `max_msgs` used. With limits retention a full stream discards old messages.", "percentunit", 8, 8,
-            Q($"natsjs_stream_bytes{{{S}}} / natsjs_stream_max_bytes{{{S}}}", "{{stream}} bytes"),
-            Q($"natsjs_stream_messages{{{S}}} / natsjs_stream_max_messages{{{S}}}", "{{stream}} messages")).MinMax(0, 1);
+        d.TimeSeries("Bytes of max_bytes over time", "Fraction of `max_bytes` used. With limits retention a full stream discards its oldest messages; with discard new it refuses writes.", "percentunit", 14, 8,
+            Q($"natsjs_stream_bytes{{{S}}} / natsjs_stream_max_bytes{{{S}}}", "{{stream}}")).MinMax(0, 1);
 
         d.Row("Sources and mirrors");
         d.TimeSeries("Source lag", "Messages each sourcing stream is behind its source.", "short", 8, 8,
