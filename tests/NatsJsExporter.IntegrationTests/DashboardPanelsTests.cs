@@ -192,6 +192,11 @@ public sealed partial class DashboardPanelsTests(ITestOutputHelper output)
                 Assert.True(rows[stream] == count, $"stream table shows {rows[stream]} messages for {stream}, the cluster holds {count}");
             Assert.Equal(realTotal, tableTotal);
 
+            // The variables filter: two selected streams (Grafana sends a multi-value as (a|b)) give exactly those rows.
+            var selected = await prometheus.QueryAsync(TemplateVariable().Replace(messagesQuery.Expr,
+                m => m.Groups[1].Value == "stream" ? "(EVENTS|ORDERS_MIRROR)" : ".*"));
+            Assert.Equal(["EVENTS", "ORDERS_MIRROR"], selected.Select(r => r!["metric"]!["stream"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+
             // For contrast: the per-server numbers count ORDERS once per replica.
             var serverTotal = (await prometheus.QueryAsync("sum(natsjs_server_messages)"))
                 .Sum(r => double.Parse(r!["value"]![1]!.GetValue<string>(), CultureInfo.InvariantCulture));
