@@ -78,5 +78,49 @@ public sealed class Demo : IAsyncDisposable
 
     public async Task DeleteStreamAsync(string name) => await Js.DeleteStreamAsync(name);
 
+    /// <summary>Creates a stream from a full configuration (sources, mirror, limits), retrying while JetStream elects leaders.</summary>
+    public async Task CreateStreamAsync(StreamConfig config)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await Js.CreateStreamAsync(config);
+                return;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500);
+            }
+        }
+    }
+
+    /// <summary>Messages the stream holds, as its leader reports them (the truth to compare metrics with).</summary>
+    public async Task<long> MessageCountAsync(string stream) => (await Js.GetStreamAsync(stream)).Info.State.Messages;
+
+    /// <summary>Fetches and acks up to <paramref name="batch"/> messages of a durable pull consumer about every
+    /// <paramref name="every"/> until cancelled; errors (e.g. during elections) are ignored. Returns the number acked.</summary>
+    public Task<long> ConsumeUntilAsync(string stream, string consumer, int batch, TimeSpan every, CancellationToken ct) => Task.Run(async () =>
+    {
+        long acked = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var c = await Js.GetConsumerAsync(stream, consumer, ct);
+                await foreach (var msg in c.FetchAsync<string>(new NatsJSFetchOpts { MaxMsgs = batch, Expires = TimeSpan.FromSeconds(1) }, cancellationToken: ct))
+                {
+                    await msg.AckAsync(cancellationToken: ct);
+                    acked++;
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { break; }
+            catch (Exception) when (!ct.IsCancellationRequested) { }
+            try { await Task.Delay(every, ct); } catch (OperationCanceledException) { break; }
+        }
+        return acked;
+    });
+
     public async ValueTask DisposeAsync() => await _client.DisposeAsync();
 }
