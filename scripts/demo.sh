@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-command demo: 3-node JetStream cluster + demo streams and traffic + the exporter.
 #
-#   scripts/demo.sh
+#   scripts/demo.sh            exporter polls each server's monitor port (HTTP mode)
+#   scripts/demo.sh --system   exporter asks the whole cluster over one system-account connection
 #
 # Environment:
 #   NATSJS_LISTEN     exporter listen address (default 127.0.0.1:7778)
@@ -9,6 +10,16 @@
 #   DEMO_RATE         demo publish rate in msgs/s (default 20)
 # Ctrl-C stops everything this script started and removes its temp dir.
 set -euo pipefail
+
+mode=http
+for arg in "$@"; do
+  case $arg in
+    --system) mode=system ;;
+    --http) mode=http ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "demo: unknown argument $arg (use --system or --http)" >&2; exit 2 ;;
+  esac
+done
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 listen=${NATSJS_LISTEN:-127.0.0.1:7778}
@@ -95,8 +106,15 @@ cat <<EOF
 
 EOF
 
-say "starting exporter: dotnet run --project src/NatsJsExporter -c Release -- --monitor-urls $NATS_MONITOR_URLS --listen $listen"
-(cd "$repo" && exec dotnet run --project src/NatsJsExporter -c Release -- --monitor-urls "$NATS_MONITOR_URLS" --listen "$listen") &
+if [[ $mode == system ]]; then
+  # The password reaches the exporter through the environment, never the command line.
+  exporter_args=(--nats-url "$NATS_CLIENT_URLS" --nats-user sys --listen "$listen")
+  export NATSJS_NATS_PASSWORD=sys
+else
+  exporter_args=(--monitor-urls "$NATS_MONITOR_URLS" --listen "$listen")
+fi
+say "starting exporter ($mode mode): dotnet run --project src/NatsJsExporter -c Release -- ${exporter_args[*]}"
+(cd "$repo" && exec dotnet run --project src/NatsJsExporter -c Release -- "${exporter_args[@]}") &
 exporter_pid=$!
 bg_pids+=("$exporter_pid")
 
