@@ -27,9 +27,9 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
     /// <summary>The exporter in either mode: HTTP monitor ports, or one system-account connection.</summary>
     internal static Task<ExporterProcess> StartExporterAsync(NatsCluster cluster, string mode) => mode switch
     {
-        "http" => ExporterProcess.StartAsync("--monitor-urls", cluster.MonitorUrls, "--interval", "1s", "--timeout", "800ms"),
+        "http" => ExporterProcess.StartAsync("--monitor-urls", cluster.MonitorUrls, "--interval", "1s", "--timeout", "1s"),
         "system" => ExporterProcess.StartWithEnvironmentAsync(new Dictionary<string, string> { ["NATSJS_NATS_PASSWORD"] = "sys" },
-            "--nats-url", cluster.ClientUrls, "--nats-user", "sys", "--interval", "1s", "--timeout", "800ms"),
+            "--nats-url", cluster.ClientUrls, "--nats-user", "sys", "--interval", "1s", "--timeout", "1s"),
         _ => throw new ArgumentOutOfRangeException(nameof(mode)),
     };
 
@@ -48,9 +48,11 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
         await demo.PublishAsync("EVENTS", 5);
         await using var exporter = await StartExporterAsync(cluster, mode);
 
-        var m = await exporter.WaitForAsync("ORDERS has 25 messages and 3 current peers", e =>
+        var m = await exporter.WaitForAsync("ORDERS has 25 messages, EVENTS 5, and ORDERS and PROCESSOR 3 current peers each", e =>
             e.Value("natsjs_stream_messages", L("stream", "ORDERS")) == 25
-            && e.Find("natsjs_stream_peer_current", L("stream", "ORDERS")).Count(s => s.Value == 1) == 3, Converge);
+            && e.Value("natsjs_stream_messages", L("stream", "EVENTS")) == 5
+            && e.Find("natsjs_stream_peer_current", L("stream", "ORDERS")).Count(s => s.Value == 1) == 3
+            && e.Find("natsjs_consumer_peer_current", L("consumer", "PROCESSOR")).Count(s => s.Value == 1) == 3, Converge);
 
         // One series set per stream, whichever servers host it.
         Assert.Single(m.Find("natsjs_stream_messages", L("stream", "ORDERS")));
@@ -59,6 +61,11 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
         Assert.Equal(3, m.Value("natsjs_stream_replicas_configured", L("stream", "ORDERS")));
         Assert.Equal(1, m.Value("natsjs_stream_has_leader", L("stream", "ORDERS")));
         Assert.Equal(1, m.Value("natsjs_stream_consumers", L("stream", "ORDERS")));
+
+        // The durable consumer is one series set, led by one peer, with its replicas.
+        Assert.Single(m.Find("natsjs_consumer_info", L("stream", "ORDERS"), L("consumer", "PROCESSOR"), L("durable", "true"), L("ack_policy", "explicit")));
+        Assert.Equal(25, m.Value("natsjs_consumer_pending_messages", L("consumer", "PROCESSOR")));
+        Assert.Single(m.Find("natsjs_consumer_peer_is_leader", L("consumer", "PROCESSOR")), s => s.Value == 1);
 
         // The leader is marked, on the server the cluster says leads.
         var leader = await cluster.StreamLeaderAsync("ORDERS");
@@ -154,6 +161,7 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
         Assert.Equal(0, after.Value("natsjs_up", L("server", oldLeader)));
         Assert.Equal(0, after.Value("natsjs_meta_is_leader", L("server", oldLeader)));
         Assert.Equal(1, after.Value("natsjs_meta_has_leader", L("cluster", "c1")));
+        Assert.True(after.Value("natsjs_meta_leader_changes_total", L("cluster", "c1")) >= 1, "the leader change is counted");
         Assert.Equal(await cluster.MetaLeaderAsync(), after.Find("natsjs_meta_is_leader").Single(s => s.Value == 1)["server"]);
     }
 
