@@ -29,6 +29,7 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
     private DateTimeOffset _nextConnectAttempt = DateTimeOffset.MinValue;
     private TimeSpan _backoff = TimeSpan.Zero;
     private long _discoveredSize;
+    private int _silentPolls;
 
     private sealed record Seen(string Name, DateTimeOffset LastAnswer, string? Version, string? Cluster);
 
@@ -63,6 +64,9 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
         ReconnectWaitMin = TimeSpan.FromMilliseconds(500),
         ReconnectWaitMax = TimeSpan.FromSeconds(5),
         ConnectTimeout = TimeSpan.FromSeconds(5),
+        // Notice a connection to a hung server within ~20 s instead of the default minutes.
+        PingInterval = TimeSpan.FromSeconds(10),
+        MaxPingOut = 2,
         RequestTimeout = TimeSpan.FromSeconds(5),
     };
 
@@ -125,6 +129,18 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
         {
             noAnswerReason = "nats_connection";
             noAnswerMessage = $"request {PingSubject} failed: {ex.Message}";
+        }
+
+        // Nobody answered although servers were known: the server we are connected to may be hung
+        // (a frozen process keeps its sockets open). After two such polls, drop the connection so the
+        // next poll connects afresh, possibly to another server of the cluster.
+        if (answers.Count == 0 && noAnswerReason is null && _seen.Count > 0)
+        {
+            if (++_silentPolls >= 2) await ResetConnectionAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            _silentPolls = 0;
         }
 
         foreach (var r in answers.Values)
@@ -278,6 +294,21 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
                 _nextConnectAttempt = now + _backoff;
                 return new ConnectResult(null, DescribeConnectError(ex));
             }
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+
+    private async Task ResetConnectionAsync()
+    {
+        await _connectLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
+            _connection = null;
+            _silentPolls = 0;
         }
         finally
         {
