@@ -51,8 +51,12 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
         var victim = cluster.Nodes.Select(n => n.Name).First(n => n != streamLeader && n != metaLeader);
         output.WriteLine($"ORDERS leader {streamLeader}, meta leader {metaLeader}, freezing {victim}");
 
+        // The publisher must not be connected to the victim: its connection would hang with the
+        // frozen server, publishing would stop and the replica would only turn outdated after
+        // ~10 s of silence (the idle case) instead of within a second.
+        await using var publisherClient = await Demo.ConnectAsync(cluster, cluster.Nodes.Select(n => n.Name).Where(n => n != victim));
         using var publishing = new CancellationTokenSource();
-        var publisher = stack.Demo.PublishUntilAsync("ORDERS", publishing.Token);
+        var publisher = publisherClient.PublishUntilAsync("ORDERS", publishing.Token);
         await Task.Delay(1000);
 
         bool IsOurAlert(Notification n) =>
@@ -106,38 +110,55 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
     // ---------------------------------------------------------------------------------------
     // Scenario 2: a rolling restart with lame duck mode does not page.
     // ---------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// How long each server stays down between its exit and its new start. On this machine a
+    /// bare restart of a nearly empty store takes ~1-2 s, far shorter than a real one (service
+    /// manager or pod rescheduling, JetStream recovering a large store, catch-up), and would
+    /// prove little. 30 s is the upper end of the offline window the rules assume
+    /// (docs/runbooks.md#timing-assumptions: "offline/outdated for ~10-30 s").
+    /// </summary>
+    private static readonly TimeSpan RestartDowntime = TimeSpan.FromSeconds(30);
+
     /// <remarks>
     /// This scenario loads the shipped rules UNCHANGED. With the shortened for: of scenario 1
-    /// (3m -> 15s) a restart would page or not depending on how fast this machine restarts a
-    /// server, which proves nothing about production. What must hold is that the shipped for:
-    /// stays quiet through a restart that takes as long as a real one, so the test restarts
-    /// real servers (same store, JetStream recovery, Raft catch-up under publishing) and
-    /// measures, from Prometheus' ALERTS_FOR_STATE, the longest time any critical alert was
-    /// pending: that must stay below its shipped for:, no critical notification may arrive,
-    /// and at the end no critical alert may still be pending (nothing can page later).
-    /// The test also asserts that the replica alert WAS pending during the restarts, so it is
-    /// the for: (not an absence of signal) that keeps it quiet.
-    /// lame_duck_duration is 5s instead of the default 2m: lame duck mode only spreads client
-    /// disconnects over that time while the server still serves its Raft groups (it hands off
-    /// its leaderships first), so it does not change how long replicas are offline; the
-    /// offline window is from shutdown to catch-up after the new process starts.
+    /// (3m -> 15s) a restart that keeps a replica offline for 30 s would page by design; with
+    /// a bare 1-2 s restart it would stay quiet only because this machine is fast. Neither
+    /// says anything about production. What must hold is that the shipped for: values stay
+    /// quiet through a restart that takes as long as a real one, so the test restarts real
+    /// servers (same store, JetStream recovery, Raft catch-up while a client publishes to ORDERS
+    /// and another fetches and acks from its R3 consumer PROCESSOR, each server
+    /// down for <see cref="RestartDowntime"/>) and measures, from Prometheus'
+    /// ALERTS_FOR_STATE, the longest time each alert was pending: it must stay below that
+    /// alert's shipped for:. No notification may arrive (critical ones would page; the
+    /// warnings are meant to stay quiet through a restart too), and at the end no alert may
+    /// still be pending, so nothing from this restart can fire later. The test also asserts
+    /// that the paging replica alert WAS pending, so it is the for: (not an absence of
+    /// signal) that keeps it quiet.
+    /// lame_duck_duration is 30s (the minimum nats-server 2.9 accepts; default 2m) and the grace
+    /// period 2s (default 10s): lame duck mode first hands the server's Raft leaderships to
+    /// other servers, then closes client connections (at most one per second, spread over the
+    /// duration minus the grace period) while the server still serves its Raft groups, and
+    /// then shuts down. These settings therefore do not change how long replicas are offline;
+    /// that window runs from the shutdown to the catch-up after the new process starts.
     /// </remarks>
     [Fact]
     public async Task A_rolling_restart_with_lame_duck_mode_sends_no_critical_notification()
     {
         var shipped = ShippedRulesPath;
         await using var stack = await Stack.StartAsync(shipped, extraNatsConfig: """
-            lame_duck_duration: "5s"
-            lame_duck_grace_period: "1s"
+            lame_duck_duration: "30s"
+            lame_duck_grace_period: "2s"
             """);
         var (cluster, exporter, prometheus, webhook) = (stack.Cluster, stack.Exporter, stack.Prometheus, stack.Webhook);
         await stack.Demo.CreateStreamAsync("ORDERS", replicas: 3);
         await stack.Demo.CreateConsumerAsync("ORDERS", "PROCESSOR");
-        await WaitAllHealthyAsync(exporter, cluster, "before the rolling restart");
+        await WaitAllHealthyAsync(exporter, cluster, "before the rolling restart", DateTimeOffset.UtcNow);
         await WaitForPrometheusAsync(prometheus, "count(natsjs_consumer_peer_current{stream=\"ORDERS\"} == 1) == 3");
 
         using var publishing = new CancellationTokenSource();
         var publisher = stack.Demo.PublishUntilAsync("ORDERS", publishing.Token);
+        var processor = stack.Demo.ConsumeUntilAsync("ORDERS", "PROCESSOR", publishing.Token);
         await Task.Delay(2000);
 
         var start = DateTimeOffset.UtcNow;
@@ -146,11 +167,11 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
         {
             var step = Stopwatch.StartNew();
             var leaders = $"ORDERS leader {await cluster.StreamLeaderAsync("ORDERS")}, meta leader {await cluster.MetaLeaderAsync()}";
-            var exited = await cluster.LameDuckRestartAsync(node, TimeSpan.FromSeconds(60));
+            var exited = await cluster.LameDuckRestartAsync(node, TimeSpan.FromSeconds(60), RestartDowntime);
             var ready = step.Elapsed;
-            await WaitAllHealthyAsync(exporter, cluster, $"after restarting {node}");
-            output.WriteLine($"{node} ({leaders}): lame duck -> exit {exited.TotalSeconds:0.0}s, -> /healthz ready {ready.TotalSeconds:0.0}s, " +
-                $"-> every replica current (exporter) {step.Elapsed.TotalSeconds:0.0}s");
+            await WaitAllHealthyAsync(exporter, cluster, $"after restarting {node}", DateTimeOffset.UtcNow);
+            output.WriteLine($"{node} ({leaders}): lame duck -> exit {exited.TotalSeconds:0.0}s, down {RestartDowntime.TotalSeconds:0}s, " +
+                $"-> /healthz ready {ready.TotalSeconds:0.0}s, -> every replica current (exporter) {step.Elapsed.TotalSeconds:0.0}s");
         }
         output.WriteLine($"rolling restart of {cluster.Nodes.Count} nodes: {rolling.Elapsed.TotalSeconds:0.0}s");
 
@@ -159,31 +180,36 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
         await Task.Delay(TimeSpan.FromSeconds(15));
         publishing.Cancel();
         await publisher;
+        await processor;
         var window = (int)Math.Ceiling((DateTimeOffset.UtcNow - start).TotalSeconds) + 5;
 
         output.WriteLine("all notifications:");
         foreach (var n in webhook.Received) output.WriteLine("  " + n);
 
-        // Longest pending streak per critical alert series during the window.
+        // Longest pending streak per alert series during the window (ALERTS_FOR_STATE holds the
+        // time the alert became active; it resets when the condition clears).
         var streaks = await prometheus.QueryAsync(
-            $"max_over_time((timestamp(ALERTS_FOR_STATE{{severity=\"critical\"}}) - ALERTS_FOR_STATE{{severity=\"critical\"}})[{window}s:1s])");
+            $"max_over_time((timestamp(ALERTS_FOR_STATE) - ALERTS_FOR_STATE)[{window}s:1s])");
         var forByAlert = ForByAlert(File.ReadAllText(shipped));
+        var tooLong = new List<string>();
         foreach (var s in streaks)
         {
             var labels = s!["metric"]!.AsObject();
             var name = labels["alertname"]!.GetValue<string>();
             var streak = double.Parse(s["value"]![1]!.GetValue<string>(), CultureInfo.InvariantCulture);
-            output.WriteLine($"longest pending: {name} {{{string.Join(",", labels.Where(kv => kv.Key is "stream" or "consumer" or "peer").Select(kv => $"{kv.Key}={kv.Value}"))}}} " +
-                $"{streak:0}s of for: {forByAlert[name]}");
-            Assert.True(TimeSpan.FromSeconds(streak) < ParseDuration(forByAlert[name]),
-                $"{name} was pending {streak:0}s, its for: is {forByAlert[name]}");
+            var line = $"{name} {{{string.Join(",", labels.Where(kv => kv.Key is "server" or "stream" or "consumer" or "peer" or "severity").Select(kv => $"{kv.Key}={kv.Value}"))}}} " +
+                $"pending at most {streak:0}s of for: {forByAlert[name]}";
+            output.WriteLine("longest pending: " + line);
+            if (TimeSpan.FromSeconds(streak) >= ParseDuration(forByAlert[name])) tooLong.Add(line);
         }
+        Assert.Empty(tooLong);
         Assert.Contains(streaks, s => s!["metric"]!["alertname"]!.GetValue<string>() == PagingAlert);
 
-        Assert.DoesNotContain(webhook.Received, n => n.Labels.TryGetValue("severity", out var sev) && sev == "critical");
+        Assert.DoesNotContain(webhook.Received, n => n["severity"] == "critical");
         Assert.Empty(await prometheus.QueryAsync($"max_over_time(ALERTS{{severity=\"critical\",alertstate=\"firing\"}}[{window}s])"));
+        Assert.Empty(webhook.Received);
         var stillActive = await prometheus.AlertsAsync();
-        Assert.DoesNotContain(stillActive, a => a!["labels"]!["severity"]?.GetValue<string>() == "critical");
+        Assert.True(stillActive.Count == 0, "still pending or firing after the restart: " + stillActive.ToJsonString());
     }
 
     // ---------------------------------------------------------------------------------------
@@ -325,9 +351,11 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
 
     /// <summary>What an operator checks before restarting the next server: every server answers,
     /// ORDERS and its consumer have a leader and every replica is current and online.</summary>
-    private static Task WaitAllHealthyAsync(ExporterProcess exporter, NatsCluster cluster, string when) =>
+    /// <param name="since">Only polls that succeeded after this time count (no stale view from before a restart).</param>
+    private static Task WaitAllHealthyAsync(ExporterProcess exporter, NatsCluster cluster, string when, DateTimeOffset since) =>
         exporter.WaitForAsync($"every replica current and online {when}", e =>
-            cluster.Nodes.All(n => e.Value("natsjs_up", L("server", n.Name)) == 1)
+            cluster.Nodes.All(n => e.Value("natsjs_up", L("server", n.Name)) == 1
+                && e.Value("natsjs_last_success_timestamp_seconds", L("server", n.Name)) > since.ToUnixTimeMilliseconds() / 1000.0 + 0.5)
             && e.Value("natsjs_stream_has_leader", L("stream", "ORDERS")) == 1
             && e.Find("natsjs_stream_peer_current", L("stream", "ORDERS")).Count(s => s.Value == 1) == 3
             && !e.Find("natsjs_stream_peer_offline", L("stream", "ORDERS")).Any(s => s.Value == 1)

@@ -201,11 +201,12 @@ public sealed class NatsCluster : IAsyncDisposable
     /// Takes a node down the way an operator does before a restart: lame duck mode (SIGUSR2,
     /// what <c>nats-server --signal ldm=PID</c> sends), which hands its Raft leaderships to other
     /// servers, closes client connections spread over <c>lame_duck_duration</c> and then shuts
-    /// down. Waits for the process to exit, starts it again with the same config and store and
-    /// waits until the cluster answers /healthz with a meta leader. Returns how long the old
-    /// process took to exit.
+    /// down. Waits for the process to exit, keeps the node down for <paramref name="downtime"/>
+    /// (what a real restart adds: service manager, pod rescheduling, recovery of a large store),
+    /// starts it again with the same config and store and waits until the cluster answers
+    /// /healthz with a meta leader. Returns how long the old process took to exit.
     /// </summary>
-    public async Task<TimeSpan> LameDuckRestartAsync(string name, TimeSpan exitTimeout)
+    public async Task<TimeSpan> LameDuckRestartAsync(string name, TimeSpan exitTimeout, TimeSpan downtime = default)
     {
         var n = this[name];
         var old = n.Process!;
@@ -221,6 +222,7 @@ public sealed class NatsCluster : IAsyncDisposable
         }
         var exited = sw.Elapsed;
         old.Dispose();
+        if (downtime > TimeSpan.Zero) await Task.Delay(downtime);
         Launch(n);
         await WaitReadyAsync(TimeSpan.FromSeconds(60));
         return exited;
