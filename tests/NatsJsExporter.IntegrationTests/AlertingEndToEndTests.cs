@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Net;
 using NatsJsExporter.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -54,9 +57,13 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
         // The publisher must not be connected to the victim: its connection would hang with the
         // frozen server, publishing would stop and the replica would only turn outdated after
         // ~10 s of silence (the idle case) instead of within a second.
-        await using var publisherClient = await Demo.ConnectAsync(cluster, cluster.Nodes.Select(n => n.Name).Where(n => n != victim));
+        await using var publisherClient = new NatsClient(new NatsOpts
+        {
+            Url = string.Join(",", cluster.Nodes.Where(n => n.Name != victim).Select(n => n.ClientUrl)),
+            AuthOpts = new NatsAuthOpts { Username = "app", Password = "app" },
+        });
         using var publishing = new CancellationTokenSource();
-        var publisher = publisherClient.PublishUntilAsync("ORDERS", publishing.Token);
+        var publisher = PublishUntilAsync(publisherClient.CreateJetStreamContext(), "orders.new", publishing.Token);
         await Task.Delay(1000);
 
         bool IsOurAlert(Notification n) =>
@@ -158,7 +165,7 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
 
         using var publishing = new CancellationTokenSource();
         var publisher = stack.Demo.PublishUntilAsync("ORDERS", publishing.Token);
-        var processor = stack.Demo.ConsumeUntilAsync("ORDERS", "PROCESSOR", publishing.Token);
+        var processor = ConsumeUntilAsync(stack.Demo.Js, "ORDERS", "PROCESSOR", publishing.Token);
         await Task.Delay(2000);
 
         var start = DateTimeOffset.UtcNow;
@@ -317,6 +324,38 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "NatsJsExporter.sln"))) dir = dir.Parent;
         return dir?.FullName ?? throw new InvalidOperationException("NatsJsExporter.sln not found above " + AppContext.BaseDirectory);
     }
+
+    /// <summary>Publishes about 50 messages/s until cancelled; errors (elections, reconnects) are ignored.</summary>
+    private static Task PublishUntilAsync(INatsJSContext js, string subject, CancellationToken ct) => Task.Run(async () =>
+    {
+        for (int i = 0; !ct.IsCancellationRequested; i++)
+        {
+            try { await js.PublishAsync(subject, $"message {i}", cancellationToken: ct); }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (Exception) { }
+            try { await Task.Delay(20, ct); } catch (OperationCanceledException) { return; }
+        }
+    });
+
+    /// <summary>Fetches and acks from a durable consumer until cancelled, like a real processor, so
+    /// that NatsJsConsumerStalled stays quiet; errors (its server restarting, elections) are retried.</summary>
+    private static Task ConsumeUntilAsync(INatsJSContext js, string stream, string durable, CancellationToken ct) => Task.Run(async () =>
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var consumer = await js.GetConsumerAsync(stream, durable, ct);
+                await foreach (var msg in consumer.FetchAsync<string>(new NatsJSFetchOpts { MaxMsgs = 200, Expires = TimeSpan.FromSeconds(1) }, cancellationToken: ct))
+                    await msg.AckAsync(cancellationToken: ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (Exception)
+            {
+                try { await Task.Delay(500, ct); } catch (OperationCanceledException) { return; }
+            }
+        }
+    });
 
     private static string Seconds(TimeSpan? t) => t is { } v ? $"{v.TotalSeconds:0.0}s" : "not seen";
 

@@ -17,12 +17,11 @@ public sealed class Demo : IAsyncDisposable
         Js = client.CreateJetStreamContext();
     }
 
-    /// <param name="nodes">Connect only to these nodes (default: any node of the cluster).</param>
-    public static async Task<Demo> ConnectAsync(NatsCluster cluster, IEnumerable<string>? nodes = null)
+    public static async Task<Demo> ConnectAsync(NatsCluster cluster)
     {
         var client = new NatsClient(new NatsOpts
         {
-            Url = nodes is null ? cluster.ClientUrls : string.Join(",", nodes.Select(n => cluster[n].ClientUrl)),
+            Url = cluster.ClientUrls,
             AuthOpts = new NatsAuthOpts { Username = "app", Password = "app" },
             RequestTimeout = TimeSpan.FromSeconds(10),
         });
@@ -72,29 +71,6 @@ public sealed class Demo : IAsyncDisposable
             catch (Exception) when (!ct.IsCancellationRequested) { }
             catch (OperationCanceledException) { return; }
             try { await Task.Delay(20, ct); } catch (OperationCanceledException) { return; }
-        }
-    });
-
-    /// <summary>Fetches and acks from a durable consumer until cancelled; errors (e.g. while its
-    /// server restarts or during elections) are retried after a short pause.</summary>
-    public Task ConsumeUntilAsync(string stream, string durable, CancellationToken ct) => Task.Run(async () =>
-    {
-        INatsJSConsumer? consumer = null;
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                consumer ??= await Js.GetConsumerAsync(stream, durable, ct);
-                var opts = new NatsJSFetchOpts { MaxMsgs = 200, Expires = TimeSpan.FromSeconds(1) };
-                await foreach (var msg in consumer.FetchAsync<string>(opts, cancellationToken: ct))
-                    await msg.AckAsync(cancellationToken: ct);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
-            catch (Exception)
-            {
-                consumer = null;
-                try { await Task.Delay(500, ct); } catch (OperationCanceledException) { return; }
-            }
         }
     });
 
