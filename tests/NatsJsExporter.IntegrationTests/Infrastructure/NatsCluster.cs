@@ -43,7 +43,9 @@ public sealed class NatsCluster : IAsyncDisposable
     public string ClientUrls => string.Join(",", Nodes.Select(n => n.ClientUrl));
     public Node this[string name] => Nodes.Single(n => n.Name == name);
 
-    public static async Task<NatsCluster> StartAsync(int size = 3, string? binary = null)
+    /// <param name="extraConfig">Top-level config lines appended to every node's config
+    /// (e.g. <c>lame_duck_duration: "5s"</c>).</param>
+    public static async Task<NatsCluster> StartAsync(int size = 3, string? binary = null, string? extraConfig = null)
     {
         binary ??= NatsServerBinary.Path;
         var dir = Directory.CreateTempSubdirectory("natsjs-cluster-").FullName;
@@ -80,6 +82,7 @@ public sealed class NatsCluster : IAsyncDisposable
                   OPS { jetstream: enabled, users = [{ user: ops, password: ops }] }
                 }
                 system_account: SYS
+                {{extraConfig ?? ""}}
                 """);
         }
         var cluster = new NatsCluster(dir, binary, nodes);
@@ -196,6 +199,37 @@ public sealed class NatsCluster : IAsyncDisposable
         var n = this[name];
         if (n.Process is { HasExited: false }) Kill(name);
         Launch(n);
+    }
+
+    /// <summary>
+    /// Takes a node down the way an operator does before a restart: lame duck mode (SIGUSR2,
+    /// what <c>nats-server --signal ldm=PID</c> sends), which hands its Raft leaderships to other
+    /// servers, closes client connections spread over <c>lame_duck_duration</c> and then shuts
+    /// down. Waits for the process to exit, keeps the node down for <paramref name="downtime"/>
+    /// (what a real restart adds: service manager, pod rescheduling, recovery of a large store),
+    /// starts it again with the same config and store and waits until the cluster answers
+    /// /healthz with a meta leader. Returns how long the old process took to exit.
+    /// </summary>
+    public async Task<TimeSpan> LameDuckRestartAsync(string name, TimeSpan exitTimeout, TimeSpan downtime = default)
+    {
+        var n = this[name];
+        var old = n.Process!;
+        var sw = Stopwatch.StartNew();
+        Signals.Send(old.Id, Signals.SIGUSR2);
+        using (var cts = new CancellationTokenSource(exitTimeout))
+        {
+            try { await old.WaitForExitAsync(cts.Token); }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"{name} did not leave lame duck mode within {exitTimeout}: {Logs()}");
+            }
+        }
+        var exited = sw.Elapsed;
+        old.Dispose();
+        if (downtime > TimeSpan.Zero) await Task.Delay(downtime);
+        Launch(n);
+        await WaitReadyAsync(TimeSpan.FromSeconds(60));
+        return exited;
     }
 
     public string Logs()

@@ -5,6 +5,7 @@ namespace NatsJsExporter.IntegrationTests.Infrastructure;
 internal static partial class Signals
 {
     public const int SIGKILL = 9;
+    public const int SIGUSR2 = 12; // nats-server: enter lame duck mode
     public const int SIGTERM = 15;
     public const int SIGCONT = 18;
     public const int SIGSTOP = 19;
