@@ -132,8 +132,10 @@ public static class ReportCommand
             if (crit > 0) sb.Append(crit).Append(" critical").Append(warn > 0 ? ", " : "; ");
             if (warn > 0) sb.Append(warn).Append(warn == 1 ? " warning; " : " warnings; ");
         }
+        int consumers = s.Streams.Sum(x => x.Consumers.Count);
         sb.Append(s.Targets.Count(t => t.Up)).Append('/').Append(s.Targets.Count).Append(" servers answered, ")
-          .Append(s.Streams.Count).Append(" streams, ").Append(s.Streams.Sum(x => x.Consumers.Count)).Append(" consumers");
+          .Append(s.Streams.Count).Append(s.Streams.Count == 1 ? " stream, " : " streams, ")
+          .Append(consumers).Append(consumers == 1 ? " consumer" : " consumers");
         return sb.ToString();
     }
 
