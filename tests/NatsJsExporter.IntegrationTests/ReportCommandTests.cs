@@ -126,8 +126,10 @@ public sealed class ReportCommandTests(ITestOutputHelper output)
         // A frozen replica while publishing: outdated, a warning, exit 1.
         var streamLeader = await cluster.StreamLeaderAsync("ORDERS");
         var victim = cluster.Nodes.Select(n => n.Name).First(n => n != streamLeader && n != metaLeader);
+        // Publish through the stream leader: a client connected to the frozen server would stall.
+        await using var publisherClient = await Demo.ConnectAsync(cluster, streamLeader);
         using var publishing = new CancellationTokenSource();
-        var publisher = demo.PublishUntilAsync("ORDERS", publishing.Token);
+        var publisher = publisherClient.PublishUntilAsync("ORDERS", publishing.Token);
         cluster.Freeze(victim);
         try
         {

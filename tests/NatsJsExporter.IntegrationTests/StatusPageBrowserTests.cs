@@ -89,8 +89,10 @@ public sealed class StatusPageBrowserTests(ITestOutputHelper output)
         var metaLeaderNow = await cluster.MetaLeaderAsync();
         var victim = cluster.Nodes.Select(n => n.Name).First(n => n != streamLeader && n != metaLeaderNow);
         output.WriteLine($"ORDERS leader {streamLeader}, meta leader {metaLeaderNow}, freezing {victim}");
+        // Publish through the stream leader: a client connected to the frozen server would stall.
+        await using var publisherClient = await Demo.ConnectAsync(cluster, streamLeader);
         using var publishing = new CancellationTokenSource();
-        var publisher = demo.PublishUntilAsync("ORDERS", publishing.Token);
+        var publisher = publisherClient.PublishUntilAsync("ORDERS", publishing.Token);
         cluster.Freeze(victim);
         try
         {

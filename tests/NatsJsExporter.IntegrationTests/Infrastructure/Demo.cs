@@ -17,11 +17,12 @@ public sealed class Demo : IAsyncDisposable
         Js = client.CreateJetStreamContext();
     }
 
-    public static async Task<Demo> ConnectAsync(NatsCluster cluster)
+    /// <param name="node">Connect to this server only (e.g. one that will not be frozen); default: any.</param>
+    public static async Task<Demo> ConnectAsync(NatsCluster cluster, string? node = null)
     {
         var client = new NatsClient(new NatsOpts
         {
-            Url = cluster.ClientUrls,
+            Url = node is null ? cluster.ClientUrls : cluster[node].ClientUrl,
             AuthOpts = new NatsAuthOpts { Username = "app", Password = "app" },
             RequestTimeout = TimeSpan.FromSeconds(10),
         });
@@ -46,8 +47,22 @@ public sealed class Demo : IAsyncDisposable
         }
     }
 
-    public async Task CreateConsumerAsync(string stream, string durable) =>
-        await Js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig(durable) { AckPolicy = ConsumerConfigAckPolicy.Explicit });
+    public async Task CreateConsumerAsync(string stream, string durable)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await Js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig(durable) { AckPolicy = ConsumerConfigAckPolicy.Explicit });
+                return;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500); // a loaded machine may miss the API reply during elections
+            }
+        }
+    }
 
     public async Task PublishAsync(string stream, int count)
     {
