@@ -3,7 +3,8 @@
 # Idempotent: does nothing when everything is already installed. Run as root.
 set -euo pipefail
 
-pkgs=(nats-server prometheus prometheus-alertmanager curl)
+# chromium: the status page's real-browser test (Playwright drives Debian's binary; nothing is downloaded)
+pkgs=(nats-server prometheus prometheus-alertmanager curl chromium)
 
 die() { echo "install-deps: error: $*" >&2; exit 1; }
 
@@ -25,7 +26,7 @@ if ((${#missing[@]} > 0)); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || die "apt-get install ${missing[*]} failed"
 else
-  echo "install-deps: nats-server, prometheus, prometheus-alertmanager, curl already installed"
+  echo "install-deps: ${pkgs[*]} already installed"
 fi
 
 if ! command -v dotnet >/dev/null 2>&1; then

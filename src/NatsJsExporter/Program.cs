@@ -7,6 +7,7 @@ using Serilog.Formatting.Compact;
 
 var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
     .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal);
+if (args is ["report", ..]) return await NatsJsExporter.Views.ReportCommand.RunAsync(args[1..], env, Directory.GetCurrentDirectory());
 var load = OptionsLoader.Load(args, env, Directory.GetCurrentDirectory());
 if (load.HelpRequested)
 {

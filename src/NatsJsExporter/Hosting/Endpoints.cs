@@ -1,8 +1,11 @@
+using System.Security.Cryptography;
+using NatsJsExporter.Snapshot;
+using NatsJsExporter.Views;
 using Prometheus;
 
 namespace NatsJsExporter.Hosting;
 
-/// <summary>/metrics, /healthz, /readyz and a small landing page.</summary>
+/// <summary>/metrics, /healthz, /readyz, the status page (/ and /streams/{account}/{stream}) and /api/v1/snapshot.</summary>
 public static class Endpoints
 {
     public const string TextContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -25,13 +28,45 @@ public static class Endpoints
             ? Results.Text("ready\n")
             : Results.Text("not ready: the first poll has not finished\n", statusCode: StatusCodes.Status503ServiceUnavailable));
 
-        app.MapGet("/", (SnapshotStore store) => Results.Content(
-            $"""
-            <!doctype html><html><head><meta charset="utf-8"><title>NatsJsExporter</title></head>
-            <body><h1>NatsJsExporter {Poller.Version}</h1>
-            <p><a href="/metrics">/metrics</a> · <a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a></p>
-            <p>{(store.Current is { } p ? $"{p.Snapshot.Targets.Count(t => t.Up)}/{p.Snapshot.Targets.Count} targets up, {p.Snapshot.Streams.Count} streams, collected {p.Snapshot.CollectedAt:u}" : "waiting for the first poll")}</p>
-            </body></html>
-            """, "text/html; charset=utf-8"));
+        // The status page, a page per stream and the JSON snapshot: all read the published snapshot.
+        app.MapGet("/", (HttpContext ctx, SnapshotStore store) =>
+        {
+            var (snapshot, health, now) = Read(store);
+            return Html(ctx, nonce => StatusPage.Render(snapshot, health, now, Poller.Version, nonce), StatusCodes.Status200OK);
+        });
+
+        app.MapGet("/streams/{account}/{stream}", (HttpContext ctx, SnapshotStore store, string account, string stream) =>
+        {
+            var (snapshot, health, now) = Read(store);
+            var found = snapshot is null ? null : OperatorTables.Find(snapshot, account, stream);
+            return Html(ctx, nonce => StatusPage.RenderStream(snapshot, health, found, account, stream, now, Poller.Version, nonce),
+                found is null ? StatusCodes.Status404NotFound : StatusCodes.Status200OK);
+        });
+
+        app.MapGet("/api/v1/snapshot", (HttpContext ctx, SnapshotStore store) =>
+        {
+            ctx.Response.Headers.CacheControl = "no-store";
+            var (snapshot, health, now) = Read(store);
+            if (snapshot is null || health is null)
+                return Results.Text("{\"status\": \"waiting\", \"message\": \"the first poll has not finished\"}\n", "application/json; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
+            return Results.Bytes(SnapshotDocument.Serialize(SnapshotDocument.From(snapshot, health, now, Poller.Version)), "application/json; charset=utf-8");
+        });
+    }
+
+    private static (ClusterSnapshot? Snapshot, HealthReport? Health, DateTimeOffset Now) Read(SnapshotStore store)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var snapshot = store.Current?.Snapshot;
+        return (snapshot, snapshot is null ? null : HealthCheck.Evaluate(snapshot, now), now);
+    }
+
+    private static IResult Html(HttpContext ctx, Func<string, string> render, int status)
+    {
+        var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+        ctx.Response.Headers.CacheControl = "no-store";
+        ctx.Response.Headers.ContentSecurityPolicy = StatusPage.ContentSecurityPolicy(nonce);
+        ctx.Response.Headers.XContentTypeOptions = "nosniff";
+        ctx.Response.Headers["Referrer-Policy"] = "no-referrer";
+        return Results.Content(render(nonce), "text/html; charset=utf-8", System.Text.Encoding.UTF8, status);
     }
 }

@@ -52,6 +52,7 @@ public sealed record ServerView
     public required string Cluster { get; init; }
     public required string Domain { get; init; }
     public required string Version { get; init; }
+    [System.Text.Json.Serialization.JsonPropertyName("jetstream_enabled")]
     public required bool JetStreamEnabled { get; init; }
     public long Streams { get; init; }
     public long Consumers { get; init; }

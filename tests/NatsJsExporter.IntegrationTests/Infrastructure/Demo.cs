@@ -48,8 +48,22 @@ public sealed class Demo : IAsyncDisposable
         }
     }
 
-    public async Task CreateConsumerAsync(string stream, string durable) =>
-        await Js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig(durable) { AckPolicy = ConsumerConfigAckPolicy.Explicit });
+    public async Task CreateConsumerAsync(string stream, string durable)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await Js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig(durable) { AckPolicy = ConsumerConfigAckPolicy.Explicit });
+                return;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500); // a loaded machine may miss the API reply during elections
+            }
+        }
+    }
 
     public async Task PublishAsync(string stream, int count)
     {

@@ -1,0 +1,138 @@
+using NatsJsExporter.Snapshot;
+
+namespace NatsJsExporter.Views;
+
+/// <summary>A table as text cells: rendered as HTML by the status page and with Spectre.Console by the report.</summary>
+public sealed record TableView
+{
+    public required string Id { get; init; }
+    public required string Title { get; init; }
+    public required IReadOnlyList<string> Headers { get; init; }
+    /// <summary>Columns whose cells are right-aligned numbers.</summary>
+    public IReadOnlySet<int> Numeric { get; init; } = new HashSet<int>();
+    public required IReadOnlyList<TableRow> Rows { get; init; }
+    /// <summary>Totals row, or null.</summary>
+    public IReadOnlyList<string>? Footer { get; init; }
+    /// <summary>Shown instead of an empty table.</summary>
+    public string Empty { get; init; } = "none";
+}
+
+/// <summary>One row. <see cref="Stream"/> links the row to its stream page; <see cref="Problem"/> highlights it.</summary>
+public sealed record TableRow(IReadOnlyList<string> Cells, bool Problem = false, StreamView? Stream = null);
+
+/// <summary>
+/// The tables of `nats server report jetstream`, `nats stream report` and a stream's consumers,
+/// built from one snapshot. The page and the report command print exactly these.
+/// </summary>
+public static class OperatorTables
+{
+    /// <summary>`nats server report jetstream`: one row per server, the meta leader marked `*`, a totals row.</summary>
+    public static TableView JetStreamSummary(ClusterSnapshot s)
+    {
+        var rows = s.Servers.OrderBy(x => x.Cluster, StringComparer.Ordinal).ThenBy(x => x.Name, StringComparer.Ordinal).Select(x => new TableRow(
+        [
+            x.Name + (x.IsMetaLeader ? "*" : ""), x.Cluster, x.JetStreamEnabled ? Format.Count(x.Streams) : "disabled", Format.Count(x.Consumers),
+            Format.Count(x.Messages), Format.Bytes(x.Bytes), Format.Bytes(x.MemoryBytes), Format.Bytes(x.StorageBytes),
+            Format.Count(x.ApiRequests), Format.Count(x.ApiErrors),
+        ], Problem: !x.JetStreamEnabled)).ToList();
+        // Targets that did not answer have no numbers; list them so a missing server is visible.
+        foreach (var t in s.Targets.Where(t => !t.Up && s.Servers.All(x => x.Name != t.Label)))
+            rows.Add(new TableRow([t.Label, "", "down", "", "", "", "", "", "", ""], Problem: true));
+        return new TableView
+        {
+            Id = "jetstream",
+            Title = "JetStream Summary",
+            Headers = ["Server", "Cluster", "Streams", "Consumers", "Messages", "Bytes", "Memory", "File", "API Req", "API Err"],
+            Numeric = new HashSet<int> { 2, 3, 4, 5, 6, 7, 8, 9 },
+            Rows = rows,
+            Footer = s.Servers.Count == 0 ? null :
+            [
+                "", "", Format.Count(s.Servers.Sum(x => x.Streams)), Format.Count(s.Servers.Sum(x => x.Consumers)),
+                Format.Count(Sum(s.Servers, x => x.Messages)), Format.Bytes(Sum(s.Servers, x => x.Bytes)),
+                Format.Bytes(Sum(s.Servers, x => x.MemoryBytes)), Format.Bytes(Sum(s.Servers, x => x.StorageBytes)),
+                Format.Count(Sum(s.Servers, x => x.ApiRequests)), Format.Count(Sum(s.Servers, x => x.ApiErrors)),
+            ],
+            Empty = "no server answered",
+        };
+    }
+
+    /// <summary>The `RAFT Meta Group Information` table, one per meta group (normally one).</summary>
+    public static IReadOnlyList<TableView> MetaGroups(ClusterSnapshot s) => s.MetaGroups.Select(g => new TableView
+    {
+        Id = "meta",
+        Title = "RAFT Meta Group Information" + (s.MetaGroups.Count > 1 ? $" ({g.Cluster})" : "")
+            + (g.HasLeader ? "" : ": NO LEADER"),
+        Headers = ["Name", "Leader", "Current", "Online", "Active", "Lag"],
+        Numeric = new HashSet<int> { 4, 5 },
+        Rows = g.Peers.Select(p => new TableRow(
+        [
+            p.Name, p.IsLeader ? "yes" : "", Format.YesNo(p.Current), Format.YesNo(p.Offline is { } o ? !o : null),
+            p.LastSeenSeconds is { } seen ? Format.Duration(seen) : "", p.Lag is { } lag ? Format.Count(lag) : "",
+        ], Problem: !g.HasLeader || HealthCheck.Unhealthy(p))).ToArray(),
+        Empty = "no peers known",
+    }).ToArray();
+
+    /// <summary>`nats stream report` over every account, placement with the leader `*` and unhealthy replicas `!`.</summary>
+    public static TableView StreamReport(ClusterSnapshot s) => new()
+    {
+        Id = "streams",
+        Title = "Stream Report",
+        Headers = ["Account", "Stream", "Consumers", "Messages", "Bytes", "Storage", "Lost", "Deleted", "Replicas", "Cluster"],
+        Numeric = new HashSet<int> { 2, 3, 4, 6, 7, 8 },
+        Rows = Sorted(s.Streams).Select(x => new TableRow(
+        [
+            x.Account, x.Name, Format.Count(x.ConsumerCount), Format.Count(x.Messages), Format.Bytes(x.Bytes), Format.Storage(x.Storage),
+            Format.Count(x.LostMessages), Format.Count(x.DeletedMessages), Format.Count(x.ReplicasConfigured), Format.Placement(x.Peers, x.Leader),
+        ], Problem: StreamHasProblem(x), Stream: x)).ToArray(),
+        Empty = "no streams",
+    };
+
+    /// <summary>A stream's consumers (the numbers of `nats consumer report`).</summary>
+    public static TableView Consumers(StreamView st) => new()
+    {
+        Id = "consumers",
+        Title = "Consumers",
+        Headers = ["Consumer", "Ack Policy", "Deliver", "Pending", "Ack Pending", "Redelivered", "Waiting", "Delivered", "Ack Floor", "Cluster"],
+        Numeric = new HashSet<int> { 3, 4, 5, 6, 7, 8 },
+        Rows = st.Consumers.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => new TableRow(
+        [
+            c.Name, c.AckPolicy, c.DeliverPolicy, Format.Count(c.PendingMessages), Format.Count(c.AckPendingMessages),
+            Format.Count(c.RedeliveredMessages), Format.Count(c.WaitingPulls), Format.Count(c.DeliveredStreamSeq),
+            Format.Count(c.AckFloorStreamSeq), Format.Placement(c.Peers, c.Leader),
+        ], Problem: !c.HasLeader || c.Peers.Any(HealthCheck.Unhealthy))).ToArray(),
+        Empty = "no durable consumers",
+    };
+
+    /// <summary>Sources and mirror of a stream.</summary>
+    public static TableView Sources(StreamView st) => new()
+    {
+        Id = "sources",
+        Title = "Sources and Mirror",
+        Headers = ["Kind", "Stream", "Lag", "Last Seen", "Error"],
+        Numeric = new HashSet<int> { 2 },
+        Rows = (st.Mirror is { } m ? [("mirror", m)] : Array.Empty<(string, StreamSourceView)>())
+            .Concat(st.Sources.Select(x => ("source", x)))
+            .Select(x => new TableRow(
+            [
+                x.Item1, x.Item2.Name, Format.Count(x.Item2.Lag), x.Item2.LastSeenSeconds is { } seen ? Format.Ago(seen) : "never", x.Item2.Error ?? "",
+            ], Problem: x.Item2.Error is not null)).ToArray(),
+        Empty = "no sources, no mirror",
+    };
+
+    public static IEnumerable<StreamView> Sorted(IEnumerable<StreamView> streams) =>
+        streams.OrderBy(x => x.Account, StringComparer.Ordinal).ThenBy(x => x.Name, StringComparer.Ordinal);
+
+    public static bool StreamHasProblem(StreamView x) =>
+        !x.HasLeader || x.Peers.Any(HealthCheck.Unhealthy) || (x.ReplicasConfigured > 0 && x.Peers.Count < x.ReplicasConfigured)
+        || x.Mirror?.Error is not null || x.Sources.Any(src => src.Error is not null);
+
+    public static StreamView? Find(ClusterSnapshot s, string account, string stream) =>
+        s.Streams.FirstOrDefault(x => x.Account == account && x.Name == stream);
+
+    private static ulong Sum<T>(IEnumerable<T> items, Func<T, ulong> f)
+    {
+        ulong total = 0;
+        foreach (var i in items) total += f(i);
+        return total;
+    }
+}

@@ -1,0 +1,177 @@
+using NatsJsExporter.Snapshot;
+using NatsJsExporter.Tests.Support;
+using NatsJsExporter.Views;
+
+namespace NatsJsExporter.Tests.Views;
+
+/// <summary>What counts as a problem, and how bad, over real captures and hand-built snapshots.</summary>
+public class HealthCheckTests
+{
+    private static readonly DateTimeOffset Now = Fixtures.CollectedAt.AddSeconds(2);
+
+    private static HealthReport Health(string fixture) => HealthCheck.Evaluate(Fixtures.Snapshot(fixture), Now);
+
+    [Theory]
+    [InlineData("2.9.10-cluster-healthy")]
+    [InlineData("2.10-cluster")]
+    [InlineData("2.9.10-single")]
+    public void A_healthy_cluster_has_no_problems_and_exit_code_0(string fixture)
+    {
+        var health = Health(fixture);
+        Assert.Empty(health.Problems);
+        Assert.Equal("healthy", health.Status);
+        Assert.Equal(0, health.ExitCode);
+    }
+
+    [Theory]
+    [InlineData("2.12-cluster")]
+    [InlineData("2.14-cluster")]
+    public void The_authored_stalled_payments_replica_is_the_only_problem(string fixture)
+    {
+        // scenario.md: "PAYMENTS replica n3 is behind"; followers' nonsense views are not problems.
+        var p = Assert.Single(Health(fixture).Problems);
+        Assert.Equal(("replica_outdated", "PAYMENTS", "n3", Severity.Warning), (p.Kind, p.Stream, p.Peer, p.Severity));
+    }
+
+    [Fact]
+    public void A_frozen_replica_is_a_warning_naming_the_stream_and_the_peer()
+    {
+        var health = Health("2.9.10-cluster-replica-frozen");
+
+        Assert.Equal(1, health.ExitCode);
+        Assert.Equal("warning", health.Status);
+        Assert.DoesNotContain(health.Problems, p => p.Severity == Severity.Critical);
+        var orders = Assert.Single(health.Problems, p => p.Kind == "replica_outdated" && p.Stream == "ORDERS");
+        Assert.Equal(("APP", "n3"), (orders.Account, orders.Peer));
+        Assert.Equal("stream APP > ORDERS: replica n3 is outdated (outdated, seen 15.03s ago, 150 operations behind)", orders.Message);
+        Assert.Single(health.Problems, p => p.Kind == "replica_outdated" && p.Stream == "ORDERS_ARCHIVE" && p.Peer == "n3");
+        Assert.Single(health.Problems, p => p.Kind == "target_down" && p.Peer == "n3");
+        Assert.Single(health.Problems, p => p.Kind == "meta_peer_outdated" && p.Peer == "n3");
+        Assert.Equal(2, health.Problems.Count(p => p.Kind == "consumer_replica_outdated" && p.Peer == "n3"));
+        // Two current replicas of three keep the quorum: not critical.
+        Assert.DoesNotContain(health.Problems, p => p.Kind == "stream_quorum_lost");
+    }
+
+    [Fact]
+    public void A_leaderless_meta_group_is_critical()
+    {
+        var health = Health("2.9.10-cluster-meta-leaderless");
+        Assert.Equal(2, health.ExitCode);
+        var p = health.Problems[0];
+        Assert.Equal((Severity.Critical, "meta_leader_missing"), (p.Severity, p.Kind));
+        Assert.Contains(health.Problems, x => x.Kind == "target_down" && x.Peer == "n2");
+    }
+
+    [Fact]
+    public void A_killed_node_is_an_offline_replica_and_a_down_target()
+    {
+        var health = Health("2.9.10-cluster-node-killed");
+        Assert.Equal(1, health.ExitCode);
+        Assert.Contains(health.Problems, p => p.Kind == "replica_offline" && p.Stream == "ORDERS" && p.Peer == "n1");
+        Assert.Contains(health.Problems, p => p.Kind == "meta_peer_offline" && p.Peer == "n1");
+        Assert.Contains(health.Problems, p => p.Kind == "target_down" && p.Peer == "n1");
+        Assert.DoesNotContain(health.Problems, p => p.Kind == "replica_outdated" && p.Peer == "n1"); // offline, not both
+    }
+
+    [Fact]
+    public void Data_older_than_three_intervals_is_stale_and_critical()
+    {
+        var s = Fixtures.Snapshot("2.9.10-cluster-healthy");
+        Assert.Empty(HealthCheck.Evaluate(s, s.CollectedAt + 3 * s.PollInterval).Problems);
+        var stale = HealthCheck.Evaluate(s, s.CollectedAt + 3 * s.PollInterval + TimeSpan.FromSeconds(1));
+        var p = Assert.Single(stale.Problems);
+        Assert.Equal((Severity.Critical, "stale_data"), (p.Severity, p.Kind));
+        Assert.Equal(2, stale.ExitCode);
+    }
+
+    [Fact]
+    public void All_targets_down_is_critical_no_data()
+    {
+        var s = Fixtures.Snapshot("2.9.10-cluster-healthy");
+        s = s with { Targets = s.Targets.Select(t => t with { Up = false, LastError = "connection refused" }).ToArray(), Servers = [], MetaGroups = [], Streams = [] };
+        var health = HealthCheck.Evaluate(s, Now);
+        Assert.Equal("no_data", Assert.Single(health.Problems).Kind);
+        Assert.Equal(2, health.ExitCode);
+    }
+
+    [Fact]
+    public void Under_replicated_leaderless_and_quorum_lost_streams()
+    {
+        var s = Fixtures.Snapshot("2.9.10-cluster-healthy");
+        var orders = s.Streams.Single(x => x.Name == "ORDERS");
+        var under = orders with { Name = "UNDER", Peers = orders.Peers.Take(2).ToArray() };
+        if (!under.Peers.Any(p => p.IsLeader)) under = under with { Peers = [orders.Peers.Single(p => p.IsLeader), orders.Peers.First(p => !p.IsLeader)] };
+        var leaderless = orders with { Name = "NOLEADER", HasLeader = false, Leader = null, Peers = orders.Peers.Select(p => new PeerView { Name = p.Name, IsLeader = false }).ToArray() };
+        var noQuorum = orders with { Name = "NOQUORUM", Peers = orders.Peers.Select(p => p.IsLeader ? p : p with { Current = false, Offline = true }).ToArray() };
+        s = s with { Streams = [under, leaderless, noQuorum] };
+
+        var health = HealthCheck.Evaluate(s, Now);
+
+        Assert.Equal(2, health.ExitCode);
+        Assert.Equal("stream APP > UNDER has 2 of 3 configured replicas (" + string.Join(", ", under.Peers.Select(p => p.Name)) + ")",
+            Assert.Single(health.Problems, p => p.Kind == "stream_under_replicated").Message);
+        Assert.Equal(Severity.Warning, health.Problems.Single(p => p.Kind == "stream_under_replicated").Severity);
+        Assert.Equal(Severity.Critical, Assert.Single(health.Problems, p => p.Kind == "stream_leader_missing" && p.Stream == "NOLEADER").Severity);
+        Assert.Equal(Severity.Critical, Assert.Single(health.Problems, p => p.Kind == "stream_quorum_lost" && p.Stream == "NOQUORUM").Severity);
+        Assert.Equal(2, health.Problems.Count(p => p.Kind == "replica_offline" && p.Stream == "NOQUORUM"));
+        // Worst first.
+        Assert.True(health.Problems.TakeWhile(p => p.Severity == Severity.Critical).Count() == health.Count(Severity.Critical));
+    }
+
+    [Fact]
+    public void Formats_match_the_nats_cli()
+    {
+        Assert.Equal("0 B", Format.Bytes(0));
+        Assert.Equal("1023 B", Format.Bytes(1023));
+        Assert.Equal("1.5 KiB", Format.Bytes(1536));
+        Assert.Equal("27 MiB", Format.Bytes(27 * 1024 * 1024 + 1000));
+        Assert.Equal("2,946", Format.Count(2946UL));
+        Assert.Equal("0.07s", Format.Duration(0.07));
+        Assert.Equal("3m5s", Format.Duration(185));
+        Assert.Equal("current, seen 0.07s ago", Format.PeerState(new PeerView { Name = "n4-c1", IsLeader = false, Current = true, Offline = false, LastSeenSeconds = 0.07, Lag = 0 }));
+        Assert.Equal("outdated, OFFLINE, seen 9.00s ago, 2 operations behind",
+            Format.PeerState(new PeerView { Name = "n2-c1", IsLeader = false, Current = false, Offline = true, LastSeenSeconds = 9, Lag = 2 }));
+        Assert.Equal("outdated, seen 0.42s ago, 1 operation behind",
+            Format.PeerState(new PeerView { Name = "n2-c1", IsLeader = false, Current = false, Offline = false, LastSeenSeconds = 0.42, Lag = 1 }));
+    }
+
+    [Fact]
+    public void Cluster_information_reads_like_nats_stream_info()
+    {
+        var orders = Fixtures.Snapshot("2.9.10-cluster-replica-frozen").Streams.Single(x => x.Name == "ORDERS");
+        Assert.Equal(
+        [
+            "Cluster Information:",
+            "",
+            "                 Name: c1",
+            "               Leader: n1",
+            "              Replica: n2, current, seen 0.03s ago",
+            "              Replica: n3, outdated, seen 15.03s ago, 150 operations behind",
+        ], Format.ClusterInformation(orders));
+        Assert.Equal("n1*, n2, n3!", Format.Placement(orders.Peers));
+    }
+
+    [Fact]
+    public void Tables_hold_the_snapshot_numbers_with_totals_and_markers()
+    {
+        var s = Fixtures.Snapshot("2.9.10-cluster-replica-frozen");
+        var js = OperatorTables.JetStreamSummary(s);
+        Assert.Equal(["n1", "n2*", "n3"], js.Rows.Select(r => r.Cells[0]));
+        Assert.Equal("down", js.Rows.Single(r => r.Cells[0] == "n3").Cells[2]);
+        Assert.Equal(Format.Count(s.Servers.Sum(x => x.Streams)), js.Footer![2]);
+        Assert.Equal(Format.Count(s.Servers.Aggregate(0UL, (a, x) => a + x.Messages)), js.Footer[4]);
+
+        var meta = Assert.Single(OperatorTables.MetaGroups(s));
+        Assert.Equal(["n1", "", "true", "true"], meta.Rows[0].Cells.Take(4));
+        Assert.Equal(["n2", "yes", "true", "true", "0.00s", "0"], meta.Rows[1].Cells);
+        Assert.Equal("false", meta.Rows[2].Cells[2]);
+
+        var streams = OperatorTables.StreamReport(s);
+        var row = streams.Rows.Single(r => r.Cells[1] == "ORDERS");
+        Assert.Equal(["APP", "ORDERS", "2", "226"], row.Cells.Take(4));
+        Assert.Equal("File", row.Cells[5]);
+        Assert.Equal("n1*, n2, n3!", row.Cells[9]);
+        Assert.True(row.Problem);
+        Assert.False(streams.Rows.Single(r => r.Cells[1] == "ORDERS_MIRROR").Problem);
+    }
+}
