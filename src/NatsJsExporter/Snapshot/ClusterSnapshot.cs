@@ -13,6 +13,10 @@ public sealed record ClusterSnapshot
     public required IReadOnlyList<MetaGroupView> MetaGroups { get; init; }
     public required IReadOnlyList<AccountView> Accounts { get; init; }
     public required IReadOnlyList<StreamView> Streams { get; init; }
+    /// <summary>Leader changes per Raft group, kept across polls in which a group is missing (see <see cref="Snapshot.LeaderHistory"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyDictionary<string, LeaderHistoryEntry> LeaderHistory { get; init; } = new Dictionary<string, LeaderHistoryEntry>();
+
     /// <summary>Servers expected to answer; null means one per target.</summary>
     public long? ServersExpected { get; init; }
     /// <summary>Times two servers both claimed to lead the same group (cumulative).</summary>

@@ -38,10 +38,11 @@ public static class SnapshotBuilder
             if (r.ServerName is not null) known.Add(r.ServerName);
 
         var conflicts = new List<string>();
-        var metaGroups = BuildMetaGroups(ok, known, input.Previous, conflicts);
+        var history = new LeaderHistory(input.Previous?.LeaderHistory, input.CollectedAt);
+        var metaGroups = BuildMetaGroups(ok, known, history, conflicts);
         var metaLeaders = new HashSet<string>(metaGroups.Where(g => g.HasLeader && g.Leader is not null).Select(g => g.Leader!), StringComparer.Ordinal);
         var servers = answered.Select(r => BuildServer(r, metaLeaders)).ToArray();
-        var streams = BuildStreams(ok, known, input.Previous, input.Filter, conflicts);
+        var streams = BuildStreams(ok, known, history, input.Filter, conflicts);
         var accounts = BuildAccounts(ok, metaLeaders, streams, input.Filter);
 
         var snapshot = new ClusterSnapshot
@@ -55,6 +56,7 @@ public static class SnapshotBuilder
             Accounts = accounts,
             Streams = streams,
             ConflictsTotal = (input.Previous?.ConflictsTotal ?? 0) + conflicts.Count,
+            LeaderHistory = history.Result(),
         };
         return new SnapshotResult(snapshot, conflicts);
     }
@@ -96,7 +98,7 @@ public static class SnapshotBuilder
 
     // ---- meta group ---------------------------------------------------------------------
 
-    private static MetaGroupView[] BuildMetaGroups(List<ServerReport> ok, HashSet<string> known, ClusterSnapshot? previous, List<string> conflicts)
+    private static MetaGroupView[] BuildMetaGroups(List<ServerReport> ok, HashSet<string> known, LeaderHistory history, List<string> conflicts)
     {
         var members = ok.Where(r => r.Jsz!.MetaCluster is not null && !r.Jsz.Disabled).ToList();
         if (members.Count == 0) return [];
@@ -126,8 +128,7 @@ public static class SnapshotBuilder
             if (res.Claimants.Count > 1)
                 conflicts.Add($"meta group {label}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
             var fromLeader = res.HasLeader && res.Leader == res.StateSource.Server ? res.StateSource.Item : null;
-            var prev = previous?.MetaGroups.FirstOrDefault(g => g.Cluster == label);
-            var (changes, lastKnown) = CountLeaderChange(prev?.LeaderChanges ?? 0, prev?.LastKnownLeader, res.HasLeader ? res.Leader : null);
+            var (changes, lastKnown) = history.Observe("meta\u0000" + label, res.HasLeader ? res.Leader : null);
             result.Add(new MetaGroupView
             {
                 Cluster = label,
@@ -145,16 +146,9 @@ public static class SnapshotBuilder
         return result.OrderBy(g => g.Cluster, StringComparer.Ordinal).ToArray();
     }
 
-    private static (long Changes, string? LastKnown) CountLeaderChange(long changes, string? lastKnown, string? leader)
-    {
-        if (leader is null) return (changes, lastKnown);
-        if (lastKnown is not null && lastKnown != leader) changes++;
-        return (changes, leader);
-    }
-
     // ---- streams and consumers ----------------------------------------------------------
 
-    private static StreamView[] BuildStreams(List<ServerReport> ok, HashSet<string> known, ClusterSnapshot? previous, SnapshotFilter filter, List<string> conflicts)
+    private static StreamView[] BuildStreams(List<ServerReport> ok, HashSet<string> known, LeaderHistory history, SnapshotFilter filter, List<string> conflicts)
     {
         var byKey = new Dictionary<(string Account, string Stream), List<ReplicaReport<StreamDetailDto>>>();
         foreach (var r in ok)
@@ -173,7 +167,6 @@ public static class SnapshotBuilder
             }
         }
 
-        var prevByKey = previous?.Streams.ToDictionary(s => (s.Account, s.Name));
         var streams = new List<StreamView>(byKey.Count);
         foreach (var ((account, name), replicas) in byKey)
         {
@@ -183,9 +176,7 @@ public static class SnapshotBuilder
             var sd = res.StateSource.Item;
             var cfg = sd.Config;
             var st = sd.State;
-            StreamView? prev = null;
-            prevByKey?.TryGetValue((account, name), out prev);
-            var (changes, lastKnown) = CountLeaderChange(prev?.LeaderChanges ?? 0, prev?.LastKnownLeader, res.HasLeader ? res.Leader : null);
+            var (changes, lastKnown) = history.Observe("stream\u0000" + account + "\u0000" + name, res.HasLeader ? res.Leader : null);
             var reporter = ok.First(r => r.ServerName == res.StateSource.Server);
 
             streams.Add(new StreamView

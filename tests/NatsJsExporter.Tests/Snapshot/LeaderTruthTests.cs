@@ -161,6 +161,18 @@ public class LeaderTruthTests
     }
 
     [Fact]
+    public void A_leader_change_across_a_poll_where_the_group_was_missing_is_still_counted()
+    {
+        var p1 = Fixtures.Build([Report("n1", "n1", Stream("n1", 1, 1, Peer("n2"), Peer("n3")))]).Snapshot;
+        var gap = Fixtures.Build([ServerReport.Failed("n1", "n1", "timeout", "timed out", TimeSpan.FromSeconds(1))], previous: p1).Snapshot;
+        Assert.Empty(gap.Streams);
+        Assert.Empty(gap.MetaGroups);
+        var p3 = Fixtures.Build([Report("n2", "n2", Stream("n2", 1, 1, Peer("n1"), Peer("n3")))], previous: gap).Snapshot;
+        Assert.Equal(1, p3.Streams[0].LeaderChanges);
+        Assert.Equal(1, p3.MetaGroups[0].LeaderChanges);
+    }
+
+    [Fact]
     public void Unlimited_limits_export_nothing()
     {
         var snap = Fixtures.Build([Report("n1", "n1", Stream("n1", 1, 1))]).Snapshot;

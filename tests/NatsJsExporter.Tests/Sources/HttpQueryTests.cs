@@ -20,7 +20,7 @@ public sealed class HttpQueryTests : IDisposable
         _server.Given(Request.Create().WithPath("/jsz").UsingGet()).RespondWith(Response.Create().WithBody(body));
         _server.Given(Request.Create().WithPath("/varz").UsingGet())
             .RespondWith(Response.Create().WithBody($$"""{"server_id":"{{id}}","server_name":"n1","version":"{{version}}"}"""));
-        var timeout = TimeSpan.FromSeconds(5);
+        var timeout = TimeSpan.FromSeconds(20); // generous: a loaded CI machine starts WireMock slowly
         var source = new HttpMonitorSource(HttpMonitorSource.CreateHttpClient(timeout), [new Uri(_server.Url!)], timeout, consumers: consumers);
         for (int i = 0; i < polls; i++)
             Assert.True((await source.CollectAsync(default)).Single().Succeeded);
