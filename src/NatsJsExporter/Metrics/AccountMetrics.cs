@@ -15,10 +15,14 @@ internal static class AccountMetrics
         Gauge(w, s, "natsjs_account_consumers", "Consumers in the account (each counted once).", a => a.Consumers);
     }
 
+    /// <summary>account, and domain only when the account's JetStream domain is set.</summary>
+    private static Label[] Labels(AccountView a) =>
+        a.Domain.Length == 0 ? [new("account", a.Name)] : [new("domain", a.Domain), new("account", a.Name)];
+
     private static void Gauge(ExpositionWriter w, ClusterSnapshot s, string name, string help, Func<AccountView, double?> value)
     {
         w.Family(name, MetricType.Gauge, help);
         foreach (var a in s.Accounts)
-            if (value(a) is { } v) w.Sample(v, new Label("account", a.Name));
+            if (value(a) is { } v) w.Sample(v, Labels(a));
     }
 }

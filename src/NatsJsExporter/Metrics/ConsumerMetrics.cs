@@ -34,13 +34,12 @@ internal static class ConsumerMetrics
         MetaMetrics.PeerFamilies(w, "natsjs_consumer_peer", "consumer replica", items, i => i.Consumer.Peers, i => Labels(i.Stream, i.Consumer));
     }
 
-    private static Label[] Labels(StreamView st, ConsumerView c) =>
-        [new("cluster", st.Cluster), new("account", st.Account), new("stream", st.Name), new("consumer", c.Name)];
+    private static Label[] Labels(StreamView st, ConsumerView c) => [.. StreamMetrics.Labels(st), new("consumer", c.Name)];
 
     private static void Gauge(ExpositionWriter w, (StreamView Stream, ConsumerView Consumer)[] items, string name, string help, Func<ConsumerView, double?> value)
     {
         w.Family(name, MetricType.Gauge, help);
         foreach (var (st, c) in items)
-            if (value(c) is { } x) w.Sample(x, new("cluster", st.Cluster), new("account", st.Account), new("stream", st.Name), new("consumer", c.Name));
+            if (value(c) is { } x) w.Sample(x, Labels(st, c));
     }
 }

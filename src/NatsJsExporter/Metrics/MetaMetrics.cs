@@ -9,32 +9,39 @@ internal static class MetaMetrics
     {
         var groups = s.MetaGroups;
         w.Family("natsjs_meta_has_leader", MetricType.Gauge, "1 if the meta group has a leader.");
-        foreach (var g in groups) w.Sample(g.HasLeader, new Label("cluster", g.Cluster));
+        foreach (var g in groups) w.Sample(g.HasLeader, Labels(g));
 
         w.Family("natsjs_meta_is_leader", MetricType.Gauge, "1 on the meta group leader, 0 on the other peers.");
         foreach (var g in groups)
-            foreach (var p in g.Peers) w.Sample(p.IsLeader, new("cluster", g.Cluster), new("server", p.Name));
+            foreach (var p in g.Peers) w.Sample(p.IsLeader, [.. Labels(g), new("server", p.Name)]);
 
         w.Family("natsjs_meta_cluster_size", MetricType.Gauge, "Number of peers the meta group expects.");
-        foreach (var g in groups) w.Sample(g.ClusterSize, new Label("cluster", g.Cluster));
+        foreach (var g in groups) w.Sample(g.ClusterSize, Labels(g));
 
         w.Family("natsjs_meta_pending", MetricType.Gauge, "Meta group proposals not yet applied (2.10.21+).");
         foreach (var g in groups)
-            if (g.Pending is { } v) w.Sample(v, new Label("cluster", g.Cluster));
+            if (g.Pending is { } v) w.Sample(v, Labels(g));
 
         w.Family("natsjs_meta_snapshot_pending_entries", MetricType.Gauge, "Raft entries since the last meta snapshot (2.11.11/2.12.2+).");
         foreach (var g in groups)
-            if (g.SnapshotPendingEntries is { } v) w.Sample(v, new Label("cluster", g.Cluster));
+            if (g.SnapshotPendingEntries is { } v) w.Sample(v, Labels(g));
 
         w.Family("natsjs_meta_snapshot_pending_bytes", MetricType.Gauge, "Bytes of Raft entries since the last meta snapshot (2.11.11/2.12.2+).");
         foreach (var g in groups)
-            if (g.SnapshotPendingBytes is { } v) w.Sample(v, new Label("cluster", g.Cluster));
+            if (g.SnapshotPendingBytes is { } v) w.Sample(v, Labels(g));
 
         w.Family("natsjs_meta_leader_changes_total", MetricType.Counter, "Meta leader changes seen by this exporter (starts at 0 when the exporter starts).");
-        foreach (var g in groups) w.Sample(g.LeaderChanges, new Label("cluster", g.Cluster));
+        foreach (var g in groups) w.Sample(g.LeaderChanges, Labels(g));
 
-        PeerFamilies(w, "natsjs_meta_peer", "meta group peer", groups, g => g.Peers, g => [new("cluster", g.Cluster)]);
+        PeerFamilies(w, "natsjs_meta_peer", "meta group peer", groups, g => g.Peers, Labels);
     }
+
+    /// <summary>
+    /// cluster = the meta group's name (its alphabetically first member cluster: one meta group per
+    /// super-cluster, not one per cluster), and domain only when the JetStream domain is set.
+    /// </summary>
+    private static Label[] Labels(MetaGroupView g) =>
+        g.Domain.Length == 0 ? [new("cluster", g.Cluster)] : [new("cluster", g.Cluster), new("domain", g.Domain)];
 
     /// <summary>The four per-peer health families shared by the meta group, streams and consumers.</summary>
     internal static void PeerFamilies<TGroup>(ExpositionWriter w, string prefix, string what, IReadOnlyList<TGroup> groups,

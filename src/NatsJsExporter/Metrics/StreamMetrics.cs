@@ -10,7 +10,7 @@ internal static class StreamMetrics
         var streams = s.Streams;
         w.Family("natsjs_stream_info", MetricType.Gauge, "Stream metadata; always 1.");
         foreach (var v in streams)
-            w.Sample(1L, new("cluster", v.Cluster), new("account", v.Account), new("stream", v.Name), new("storage", v.Storage), new("retention", v.Retention));
+            w.Sample(1L, [.. Labels(v), new("storage", v.Storage), new("retention", v.Retention)]);
 
         Gauge(w, streams, "natsjs_stream_messages", "Messages in the stream (from the stream leader).", v => v.Messages);
         Gauge(w, streams, "natsjs_stream_bytes", "Bytes of messages in the stream (one replica's worth).", v => v.Bytes);
@@ -32,19 +32,22 @@ internal static class StreamMetrics
         w.Family("natsjs_stream_peer_is_leader", MetricType.Gauge, "1 on the peer that leads the stream, 0 on the other replicas.");
         foreach (var v in streams)
             foreach (var p in v.Peers)
-                w.Sample(p.IsLeader, new("cluster", v.Cluster), new("account", v.Account), new("stream", v.Name), new("peer", p.Name));
+                w.Sample(p.IsLeader, [.. Labels(v), new("peer", p.Name)]);
         MetaMetrics.PeerFamilies(w, "natsjs_stream_peer", "stream replica", streams, v => v.Peers, Labels);
 
         SourceFamilies(w, streams);
     }
 
-    internal static Label[] Labels(StreamView v) => [new("cluster", v.Cluster), new("account", v.Account), new("stream", v.Name)];
+    /// <summary>cluster (where the stream is placed), domain (only when set), account, stream.</summary>
+    internal static Label[] Labels(StreamView v) => v.Domain.Length == 0
+        ? [new("cluster", v.Cluster), new("account", v.Account), new("stream", v.Name)]
+        : [new("cluster", v.Cluster), new("domain", v.Domain), new("account", v.Account), new("stream", v.Name)];
 
     private static void Gauge(ExpositionWriter w, IReadOnlyList<StreamView> streams, string name, string help, Func<StreamView, double?> value)
     {
         w.Family(name, MetricType.Gauge, help);
         foreach (var v in streams)
-            if (value(v) is { } x) w.Sample(x, new("cluster", v.Cluster), new("account", v.Account), new("stream", v.Name));
+            if (value(v) is { } x) w.Sample(x, Labels(v));
     }
 
     private static void SourceFamilies(ExpositionWriter w, IReadOnlyList<StreamView> streams)
@@ -57,7 +60,7 @@ internal static class StreamMetrics
                 IEnumerable<StreamSourceView> sources = mirror ? (v.Mirror is null ? [] : [v.Mirror]) : v.Sources;
                 foreach (var src in sources)
                     if (value(src) is { } x)
-                        w.Sample(x, new("cluster", v.Cluster), new("account", v.Account), new("stream", v.Name), new("source", src.Name));
+                        w.Sample(x, [.. Labels(v), new("source", src.Name)]);
             }
         }
 

@@ -76,9 +76,17 @@ public sealed record ServerView
     public bool IsMetaLeader { get; init; }
 }
 
+/// <summary>
+/// The JetStream meta group: one per JetStream domain, spanning every cluster of a super-cluster.
+/// Labelled by <see cref="Cluster"/>, the alphabetically first cluster name among its members.
+/// </summary>
 public sealed record MetaGroupView
 {
     public required string Cluster { get; init; }
+    /// <summary>The JetStream domain ("" when none is configured).</summary>
+    public string Domain { get; init; } = "";
+    /// <summary>Every cluster with a member in the group (one for a plain cluster, all of a super-cluster's).</summary>
+    public IReadOnlyList<string> Clusters { get; init; } = [];
     /// <summary>The leader's name (never a metric label; for the status page and report).</summary>
     public string? Leader { get; init; }
     public required bool HasLeader { get; init; }
@@ -105,6 +113,8 @@ public sealed record PeerView
 
 public sealed record AccountView
 {
+    /// <summary>The JetStream domain ("" when none is configured): each domain keeps its own usage.</summary>
+    public string Domain { get; init; } = "";
     public required string Name { get; init; }
     public ulong MemoryBytes { get; init; }
     public ulong StorageBytes { get; init; }
@@ -114,8 +124,11 @@ public sealed record AccountView
     public long Consumers { get; init; }
 }
 
+/// <summary>One stream, identified by (domain, account, name), however many servers host it.</summary>
 public sealed record StreamView
 {
+    /// <summary>The JetStream domain ("" when none is configured).</summary>
+    public string Domain { get; init; } = "";
     public required string Account { get; init; }
     public required string Name { get; init; }
     /// <summary>The cluster the stream is placed in ("" when the server is not clustered).</summary>

@@ -39,7 +39,12 @@ public static class SnapshotBuilder
 
         var conflicts = new List<string>();
         var history = new LeaderHistory(input.Previous?.LeaderHistory, input.CollectedAt);
-        var metaGroups = BuildMetaGroups(ok, known, history, conflicts);
+        // Clusters of servers that did not answer this poll but were seen before (varz or envelope):
+        // they keep a super-cluster's meta group label stable while a whole cluster is down.
+        var clusterOfServer = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var r in input.Reports)
+            if (r.ServerName is not null && !string.IsNullOrEmpty(r.ClusterName)) clusterOfServer[r.ServerName] = r.ClusterName;
+        var metaGroups = BuildMetaGroups(ok, known, clusterOfServer, history, conflicts);
         var metaLeaders = new HashSet<string>(metaGroups.Where(g => g.HasLeader && g.Leader is not null).Select(g => g.Leader!), StringComparer.Ordinal);
         var servers = answered.Select(r => BuildServer(r, metaLeaders)).ToArray();
         var streams = BuildStreams(ok, known, history, input.Filter, conflicts);
@@ -63,6 +68,9 @@ public static class SnapshotBuilder
 
     private static string ClusterOf(ServerReport r) => r.ClusterName ?? r.Jsz!.MetaCluster?.Name ?? "";
 
+    /// <summary>The JetStream domain the server belongs to ("" when none is configured).</summary>
+    private static string DomainOf(ServerReport r) => r.Jsz!.Config?.Domain ?? "";
+
     private static ulong? Limit(long value) => value > 0 ? (ulong)value : null;
 
     private static ulong? Limit(ulong value) => value is > 0 and < Unlimited ? value : null;
@@ -74,7 +82,7 @@ public static class SnapshotBuilder
         {
             Name = r.ServerName!,
             Cluster = ClusterOf(r),
-            Domain = j.Config?.Domain ?? "",
+            Domain = DomainOf(r),
             Version = r.ServerVersion ?? "",
             JetStreamEnabled = !j.Disabled,
             Streams = j.Streams,
@@ -98,18 +106,20 @@ public static class SnapshotBuilder
 
     // ---- meta group ---------------------------------------------------------------------
 
-    private static MetaGroupView[] BuildMetaGroups(List<ServerReport> ok, HashSet<string> known, LeaderHistory history, List<string> conflicts)
+    private static MetaGroupView[] BuildMetaGroups(List<ServerReport> ok, HashSet<string> known, Dictionary<string, string> clusterOfServer,
+        LeaderHistory history, List<string> conflicts)
     {
         var members = ok.Where(r => r.Jsz!.MetaCluster is not null && !r.Jsz.Disabled).ToList();
         if (members.Count == 0) return [];
 
-        // Servers of one cluster share a meta group; a named leader (and the leader's peer list)
-        // joins clusters of a super-cluster into one group.
+        // Servers of one cluster (within one JetStream domain) share a meta group; a named leader
+        // (and the leader's peer list) joins the clusters of a super-cluster into one group.
+        // Each domain has its own meta group, so clusters of different domains never join.
         var uf = new UnionFind();
         foreach (var r in members)
         {
             var m = r.Jsz!.MetaCluster!;
-            uf.Union("server:" + r.ServerName, "cluster:" + ClusterOf(r));
+            uf.Union("server:" + r.ServerName, "cluster:" + DomainOf(r) + "\u0000" + ClusterOf(r));
             if (!string.IsNullOrEmpty(m.Leader)) uf.Union("server:" + r.ServerName, "server:" + m.Leader);
             foreach (var p in m.Replicas ?? [])
                 if (!string.IsNullOrEmpty(p.Name)) uf.Union("server:" + r.ServerName, "server:" + p.Name);
@@ -119,19 +129,27 @@ public static class SnapshotBuilder
         foreach (var group in members.GroupBy(r => uf.Find("server:" + r.ServerName)))
         {
             var reports = group.ToList();
-            string label = reports.Select(ClusterOf).Order(StringComparer.Ordinal).First();
             var replicas = reports
                 .Select(r => new ReplicaReport<MetaClusterDto>(r.ServerName!, true, r.Jsz!.MetaCluster!,
                     new ClusterInfoDto { Name = ClusterOf(r), Leader = r.Jsz.MetaCluster!.Leader, Replicas = r.Jsz.MetaCluster.Replicas }, 0))
                 .ToList();
             var res = ReplicaGroup.Resolve(replicas, known);
+            // One meta group per super-cluster: labelled with the alphabetically first cluster name
+            // among its members, counting members that did not answer this poll but whose cluster
+            // is known, so the label does not move while one cluster is down.
+            var memberClusters = reports.Select(ClusterOf)
+                .Concat(res.Peers.Select(p => clusterOfServer.GetValueOrDefault(p.Name)).OfType<string>());
+            string label = memberClusters.Order(StringComparer.Ordinal).First();
+            string domain = reports.Select(DomainOf).Order(StringComparer.Ordinal).Last();
             if (res.Claimants.Count > 1)
                 conflicts.Add($"meta group {label}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
             var fromLeader = res.HasLeader && res.Leader == res.StateSource.Server ? res.StateSource.Item : null;
-            var (changes, lastKnown) = history.Observe("meta\u0000" + label, res.HasLeader ? res.Leader : null);
+            var (changes, lastKnown) = history.Observe("meta\u0000" + domain + "\u0000" + label, res.HasLeader ? res.Leader : null);
             result.Add(new MetaGroupView
             {
                 Cluster = label,
+                Domain = domain,
+                Clusters = memberClusters.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray(),
                 Leader = res.Leader,
                 HasLeader = res.HasLeader,
                 ClusterSize = fromLeader?.ClusterSize ?? reports.Max(r => r.Jsz!.MetaCluster!.ClusterSize),
@@ -143,24 +161,26 @@ public static class SnapshotBuilder
                 LastKnownLeader = lastKnown,
             });
         }
-        return result.OrderBy(g => g.Cluster, StringComparer.Ordinal).ToArray();
+        return result.OrderBy(g => g.Domain, StringComparer.Ordinal).ThenBy(g => g.Cluster, StringComparer.Ordinal).ToArray();
     }
 
     // ---- streams and consumers ----------------------------------------------------------
 
     private static StreamView[] BuildStreams(List<ServerReport> ok, HashSet<string> known, LeaderHistory history, SnapshotFilter filter, List<string> conflicts)
     {
-        var byKey = new Dictionary<(string Account, string Stream), List<ReplicaReport<StreamDetailDto>>>();
+        // A stream is (domain, account, name): two JetStream domains may hold equally named streams.
+        var byKey = new Dictionary<(string Domain, string Account, string Stream), List<ReplicaReport<StreamDetailDto>>>();
         foreach (var r in ok)
         {
             bool clustered = r.Jsz!.MetaCluster is not null;
+            string domain = DomainOf(r);
             foreach (var acc in r.Jsz.AccountDetails ?? [])
             {
                 if (acc.Name is null || !filter.IncludeAccount(acc.Name)) continue;
                 foreach (var sd in acc.StreamDetail ?? [])
                 {
                     if (sd.Name is null || !filter.IncludeStream(sd.Name)) continue;
-                    var key = (acc.Name, sd.Name);
+                    var key = (domain, acc.Name, sd.Name);
                     if (!byKey.TryGetValue(key, out var list)) byKey[key] = list = [];
                     list.Add(new ReplicaReport<StreamDetailDto>(r.ServerName!, clustered, sd, sd.Cluster, sd.State?.LastSeq ?? 0));
                 }
@@ -168,19 +188,20 @@ public static class SnapshotBuilder
         }
 
         var streams = new List<StreamView>(byKey.Count);
-        foreach (var ((account, name), replicas) in byKey)
+        foreach (var ((domain, account, name), replicas) in byKey)
         {
             var res = ReplicaGroup.Resolve(replicas, known);
             if (res.Claimants.Count > 1)
-                conflicts.Add($"stream {account}/{name}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
+                conflicts.Add($"stream {DomainPrefix(domain)}{account}/{name}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
             var sd = res.StateSource.Item;
             var cfg = sd.Config;
             var st = sd.State;
-            var (changes, lastKnown) = history.Observe("stream\u0000" + account + "\u0000" + name, res.HasLeader ? res.Leader : null);
+            var (changes, lastKnown) = history.Observe("stream\u0000" + domain + "\u0000" + account + "\u0000" + name, res.HasLeader ? res.Leader : null);
             var reporter = ok.First(r => r.ServerName == res.StateSource.Server);
 
             streams.Add(new StreamView
             {
+                Domain = domain,
                 Account = account,
                 Name = name,
                 Cluster = sd.Cluster?.Name ?? (res.StateSource.ServerClustered ? ClusterOf(reporter) : ""),
@@ -204,18 +225,22 @@ public static class SnapshotBuilder
                 Peers = res.Peers,
                 Mirror = sd.Mirror is null ? null : BuildSource(sd.Mirror),
                 Sources = (sd.Sources ?? []).Where(s => s.Name is not null).Select(BuildSource).OrderBy(s => s.Name, StringComparer.Ordinal).ToArray(),
-                Consumers = filter.Consumers ? BuildConsumers(account, name, replicas, known, filter, conflicts) : [],
+                Consumers = filter.Consumers ? BuildConsumers(DomainPrefix(domain) + account, name, replicas, known, filter, conflicts) : [],
                 LeaderChanges = changes,
                 LastKnownLeader = lastKnown,
             });
         }
         streams.Sort((a, b) =>
         {
-            int c = string.CompareOrdinal(a.Account, b.Account);
+            int c = string.CompareOrdinal(a.Domain, b.Domain);
+            if (c != 0) return c;
+            c = string.CompareOrdinal(a.Account, b.Account);
             return c != 0 ? c : string.CompareOrdinal(a.Name, b.Name);
         });
         return streams.ToArray();
     }
+
+    private static string DomainPrefix(string domain) => domain.Length == 0 ? "" : domain + ":";
 
     private static StreamSourceView BuildSource(StreamSourceInfoDto s) => new()
     {
@@ -281,22 +306,28 @@ public static class SnapshotBuilder
 
     private static AccountView[] BuildAccounts(List<ServerReport> ok, HashSet<string> metaLeaders, StreamView[] streams, SnapshotFilter filter)
     {
-        // Account usage is already cluster-wide on every server: take it from the meta leader when it
-        // lists the account, else from the first server (by name) that does.
-        var chosen = new SortedDictionary<string, AccountDetailDto>(StringComparer.Ordinal);
+        // Account usage is already cluster-wide on every server of a JetStream domain: take it from
+        // the domain's meta leader when it lists the account, else from the first server (by name)
+        // that does. An account is (domain, name): each domain keeps its own usage.
+        var chosen = new SortedDictionary<(string Domain, string Account), AccountDetailDto>(Comparer<(string Domain, string Account)>.Create((a, b) =>
+        {
+            int c = string.CompareOrdinal(a.Domain, b.Domain);
+            return c != 0 ? c : string.CompareOrdinal(a.Account, b.Account);
+        }));
         foreach (var r in ok.OrderBy(r => metaLeaders.Contains(r.ServerName!) ? 0 : 1).ThenBy(r => r.ServerName, StringComparer.Ordinal))
         {
             foreach (var acc in r.Jsz!.AccountDetails ?? [])
                 if (acc.Name is not null && filter.IncludeAccount(acc.Name))
-                    chosen.TryAdd(acc.Name, acc);
+                    chosen.TryAdd((DomainOf(r), acc.Name), acc);
         }
-        var perAccount = streams.GroupBy(s => s.Account).ToDictionary(g => g.Key, g => (Streams: (long)g.Count(), Consumers: g.Sum(s => s.ConsumerCount)));
+        var perAccount = streams.GroupBy(s => (s.Domain, s.Account)).ToDictionary(g => g.Key, g => (Streams: (long)g.Count(), Consumers: g.Sum(s => s.ConsumerCount)));
         return chosen.Select(kv =>
         {
             perAccount.TryGetValue(kv.Key, out var counts);
             return new AccountView
             {
-                Name = kv.Key,
+                Domain = kv.Key.Domain,
+                Name = kv.Key.Account,
                 MemoryBytes = kv.Value.Memory,
                 StorageBytes = kv.Value.Storage,
                 MaxMemoryBytes = Limit(kv.Value.ReservedMemory),

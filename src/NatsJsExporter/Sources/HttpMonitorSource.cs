@@ -106,7 +106,7 @@ public sealed class HttpMonitorSource : IJszSource
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested || ex is not OperationCanceledException)
         {
             var (reason, message) = Describe(ex, label);
-            return ServerReport.Failed(label, identity?.Name, reason, message, sw.Elapsed);
+            return ServerReport.Failed(label, identity?.Name, reason, message, sw.Elapsed) with { ClusterName = identity?.Cluster };
         }
     }
 
