@@ -48,6 +48,7 @@ public static class SnapshotBuilder
         var metaLeaders = new HashSet<string>(metaGroups.Where(g => g.HasLeader && g.Leader is not null).Select(g => g.Leader!), StringComparer.Ordinal);
         var servers = answered.Select(r => BuildServer(r, metaLeaders)).ToArray();
         var streams = BuildStreams(ok, known, history, input.Filter, conflicts);
+        streams = CarryUnreachable(streams, input.Previous, input.Reports, history);
         var accounts = BuildAccounts(ok, metaLeaders, streams, input.Filter);
 
         var snapshot = new ClusterSnapshot
@@ -241,6 +242,45 @@ public static class SnapshotBuilder
     }
 
     private static string DomainPrefix(string domain) => domain.Length == 0 ? "" : domain + ":";
+
+    /// <summary>
+    /// A stream every replica of which sits on servers that failed this poll is not deleted, it is
+    /// unreachable: keep it, with its last known state, no leader and unknown replica health, so that
+    /// `natsjs_stream_has_leader` says 0 (an R1 stream whose server is down is unavailable) instead of
+    /// the series vanishing. A stream some answering server no longer lists has been deleted.
+    /// </summary>
+    private static StreamView[] CarryUnreachable(StreamView[] streams, ClusterSnapshot? previous, IReadOnlyList<ServerReport> reports, LeaderHistory history)
+    {
+        if (previous is null || previous.Streams.Count == 0) return streams;
+        var failed = new HashSet<string>(reports.Where(r => r.Jsz is null && r.ServerName is not null).Select(r => r.ServerName!), StringComparer.Ordinal);
+        if (failed.Count == 0) return streams;
+        var present = new HashSet<(string, string, string)>(streams.Select(s => (s.Domain, s.Account, s.Name)));
+        var carried = new List<StreamView>();
+        foreach (var old in previous.Streams)
+        {
+            if (present.Contains((old.Domain, old.Account, old.Name)) || old.Peers.Count == 0) continue;
+            if (!old.Peers.All(p => failed.Contains(p.Name))) continue;
+            var (changes, lastKnown) = history.Observe("stream\u0000" + old.Domain + "\u0000" + old.Account + "\u0000" + old.Name, null);
+            carried.Add(old with
+            {
+                HasLeader = false,
+                Leader = null,
+                Peers = old.Peers.Select(p => new PeerView { Name = p.Name, IsLeader = false }).ToArray(),
+                Consumers = old.Consumers.Select(c => c with
+                {
+                    HasLeader = false,
+                    Leader = null,
+                    Peers = c.Peers.Select(p => new PeerView { Name = p.Name, IsLeader = false }).ToArray(),
+                }).ToArray(),
+                LeaderChanges = changes,
+                LastKnownLeader = lastKnown,
+            });
+        }
+        if (carried.Count == 0) return streams;
+        return streams.Concat(carried)
+            .OrderBy(s => s.Domain, StringComparer.Ordinal).ThenBy(s => s.Account, StringComparer.Ordinal).ThenBy(s => s.Name, StringComparer.Ordinal)
+            .ToArray();
+    }
 
     private static StreamSourceView BuildSource(StreamSourceInfoDto s) => new()
     {

@@ -30,6 +30,7 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
     private TimeSpan _backoff = TimeSpan.Zero;
     private long _discoveredSize;
     private int _silentPolls;
+    private (string Reason, string Message)? _lastConnectError;
 
     private sealed record Seen(string Name, DateTimeOffset LastAnswer, string? Version, string? Cluster);
 
@@ -277,8 +278,9 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
                 return new ConnectResult(null, ("nats_connection", $"NATS connection to {_options.SafeUrl} is {_connection.ConnectionState}; reconnecting"));
             }
             var now = _time.GetUtcNow();
-            if (now < _nextConnectAttempt)
-                return new ConnectResult(null, ("nats_connection", $"cannot connect to {_options.SafeUrl}; next attempt at {_nextConnectAttempt:HH:mm:ss}"));
+            // Backing off: repeat the last error (same reason, same words, so it is logged once).
+            if (now < _nextConnectAttempt && _lastConnectError is { } last)
+                return new ConnectResult(null, last);
             var nats = new NatsConnection(BuildNatsOpts(_options));
             try
             {
@@ -292,7 +294,8 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
                 await nats.DisposeAsync().ConfigureAwait(false);
                 _backoff = _backoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
                 _nextConnectAttempt = now + _backoff;
-                return new ConnectResult(null, DescribeConnectError(ex));
+                _lastConnectError = DescribeConnectError(ex);
+                return new ConnectResult(null, _lastConnectError);
             }
         }
         finally

@@ -173,6 +173,28 @@ public class LeaderTruthTests
     }
 
     [Fact]
+    public void A_stream_whose_only_server_stops_answering_stays_with_no_leader_and_is_dropped_once_deleted()
+    {
+        var r1 = Stream("n2", 7, 7) with { Name = "EVENTS", Config = new StreamConfigDto { NumReplicas = 1, Storage = "memory" } };
+        var first = Fixtures.Build([Report("n1", "n1", Stream("n1", 1, 1, Peer("n2"), Peer("n3"))), Report("n2", "n1", r1)]).Snapshot;
+        Assert.True(first.Streams.Single(s => s.Name == "EVENTS").HasLeader);
+
+        // n2 down: EVENTS is unreachable, not deleted.
+        var down = Fixtures.Build([Report("n1", "n1", Stream("n1", 1, 1, Peer("n2"), Peer("n3"))),
+            ServerReport.Failed("n2", "n2", "timeout", "timed out", TimeSpan.FromSeconds(1))], previous: first).Snapshot;
+        var events = down.Streams.Single(s => s.Name == "EVENTS");
+        Assert.False(events.HasLeader);
+        Assert.Equal(7UL, events.Messages);
+        Assert.All(events.Peers, p => Assert.Null(p.Current));
+        var text = Encoding.UTF8.GetString(MetricsRenderer.Render(down, "test"));
+        Assert.Contains("natsjs_stream_has_leader{cluster=\"c1\",account=\"APP\",stream=\"EVENTS\"} 0", text);
+
+        // n2 answers again without EVENTS: it was deleted meanwhile, and its series go.
+        var back = Fixtures.Build([Report("n1", "n1", Stream("n1", 1, 1, Peer("n2"), Peer("n3"))), Report("n2", "n1")], previous: down).Snapshot;
+        Assert.DoesNotContain(back.Streams, s => s.Name == "EVENTS");
+    }
+
+    [Fact]
     public void Unlimited_limits_export_nothing()
     {
         var snap = Fixtures.Build([Report("n1", "n1", Stream("n1", 1, 1))]).Snapshot;
