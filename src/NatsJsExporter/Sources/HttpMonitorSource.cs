@@ -33,9 +33,10 @@ public sealed class HttpMonitorSource : IJszSource
         _maxResponseBytes = maxResponseBytes;
     }
 
-    public static HttpClient CreateHttpClient(TimeSpan timeout) => new(new SocketsHttpHandler
+    public static HttpClient CreateHttpClient(TimeSpan timeout, string? tlsCaFile = null, bool tlsInsecure = false) => new(new SocketsHttpHandler
     {
         ConnectTimeout = timeout,
+        SslOptions = MonitorTls.ClientOptions(tlsCaFile, tlsInsecure),
         AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         UseProxy = false,
@@ -178,7 +179,7 @@ public sealed class HttpMonitorSource : IJszSource
         HttpRequestException h when h.HttpRequestError == HttpRequestError.NameResolutionError =>
             ("dns", $"the host name does not resolve ({h.Message}); check the monitor URL"),
         HttpRequestException h when h.HttpRequestError == HttpRequestError.SecureConnectionError =>
-            ("tls", $"TLS handshake failed ({FirstLine(h.InnerException?.Message ?? h.Message)}); check https:// vs http:// and the server's certificate"),
+            ("tls", $"TLS handshake failed ({FirstLine(h.InnerException?.Message ?? h.Message)}); check https:// vs http://, the server's certificate and --monitor-tls-ca"),
         HttpRequestException h when h.HttpRequestError is HttpRequestError.ResponseEnded or HttpRequestError.InvalidResponse =>
             ("invalid_response", $"the connection broke mid-answer ({FirstLine(h.Message)})"),
         HttpRequestException h =>
