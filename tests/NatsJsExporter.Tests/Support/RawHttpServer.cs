@@ -17,15 +17,19 @@ public sealed class RawHttpServer : IAsyncDisposable
     private readonly Task _accept;
     private long _bytesWritten;
 
-    public RawHttpServer(Func<string, Stream, CancellationToken, Task> handler)
+    private readonly System.Security.Cryptography.X509Certificates.X509Certificate2? _tls;
+
+    /// <param name="tls">a server certificate: speak HTTPS instead of HTTP</param>
+    public RawHttpServer(Func<string, Stream, CancellationToken, Task> handler, System.Security.Cryptography.X509Certificates.X509Certificate2? tls = null)
     {
         _handler = handler;
+        _tls = tls;
         _listener.Start();
         _accept = AcceptLoopAsync();
     }
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-    public string Url => $"http://127.0.0.1:{Port}";
+    public string Url => $"{(_tls is null ? "http" : "https")}://127.0.0.1:{Port}";
     public long BytesWritten => Interlocked.Read(ref _bytesWritten);
     public int Connections;
 
@@ -51,9 +55,15 @@ public sealed class RawHttpServer : IAsyncDisposable
     {
         using var _ = client;
         client.NoDelay = true;
-        var stream = new CountingStream(client.GetStream(), n => Interlocked.Add(ref _bytesWritten, n));
+        Stream stream = new CountingStream(client.GetStream(), n => Interlocked.Add(ref _bytesWritten, n));
         try
         {
+            if (_tls is not null)
+            {
+                var ssl = new System.Net.Security.SslStream(stream);
+                await ssl.AuthenticateAsServerAsync(_tls, false, false);
+                stream = ssl;
+            }
             var path = await ReadRequestPathAsync(stream, _stop.Token);
             if (path is null) return;
             await _handler(path, stream, _stop.Token);
