@@ -9,7 +9,7 @@ namespace NatsJsExporter.Hosting;
 /// </summary>
 public sealed class ShutdownSignals : IDisposable
 {
-    public static readonly TimeSpan GracePeriod = TimeSpan.FromSeconds(4);
+    public static readonly TimeSpan GracePeriod = TimeSpan.FromSeconds(3);
     private readonly PosixSignalRegistration[] _registrations;
     private int _count;
 

@@ -46,7 +46,9 @@ public sealed class HttpMonitorSource : IJszSource
     };
 
     /// <summary>The label a target is known by before its server name is learned.</summary>
-    public static string TargetLabel(Uri target) => target.GetLeftPart(UriPartial.Path).TrimEnd('/');
+    public static string TargetLabel(Uri target) =>
+        (target.UserInfo.Length > 0 ? new UriBuilder(target) { UserName = "", Password = "" }.Uri : target) // never a password in a label or log
+            .GetLeftPart(UriPartial.Path).TrimEnd('/');
 
     public async Task<IReadOnlyList<ServerReport>> CollectAsync(CancellationToken cancellationToken)
     {
