@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is already installed. Run as root.
 set -euo pipefail
 
-pkgs=(nats-server prometheus prometheus-alertmanager curl)
+pkgs=(nats-server prometheus prometheus-alertmanager curl shellcheck yamllint)
 
 die() { echo "install-deps: error: $*" >&2; exit 1; }
 
@@ -25,7 +25,7 @@ if ((${#missing[@]} > 0)); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || die "apt-get install ${missing[*]} failed"
 else
-  echo "install-deps: nats-server, prometheus, prometheus-alertmanager, curl already installed"
+  echo "install-deps: ${pkgs[*]} already installed"
 fi
 
 if ! command -v dotnet >/dev/null 2>&1; then
