@@ -1,5 +1,11 @@
-# Build: docker build -t natsjs-exporter .
-# Run:   docker run -p 7778:7778 natsjs-exporter --monitor-urls http://nats-1:8222,http://nats-2:8222
+# NatsJsExporter container image.
+#   docker build -t natsjs-exporter .
+#   docker run --read-only -p 7778:7778 -e NATSJS_MONITOR_URLS=http://nats-1:8222,http://nats-2:8222 natsjs-exporter
+# Every setting is an environment variable (NATSJS_*, see README "Configuration"); secrets come from
+# mounted files (NATSJS_NATS_PASSWORD_FILE, NATSJS_WEB_CONFIG_FILE ...) or NATSJS_NATS_PASSWORD.
+# The test ContainerRuntimeTests runs this same publish output as nobody from a read-only folder.
+
+# --- build: the SDK image, restore first so the package layer is cached ---
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props NatsJsExporter.sln ./
@@ -8,13 +14,18 @@ RUN dotnet restore src/NatsJsExporter/NatsJsExporter.csproj
 COPY src/NatsJsExporter/ src/NatsJsExporter/
 RUN dotnet publish src/NatsJsExporter/NatsJsExporter.csproj -c Release --no-restore -o /app
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0
+# --- runtime: chiseled ASP.NET image (no shell, no package manager, ~110 MB), non-root ---
+FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled
 WORKDIR /app
 COPY --from=build /app ./
-# nobody:nogroup; the exporter writes nothing to disk.
+# nobody:nogroup. The exporter writes nothing to disk: run it with --read-only.
 USER 65534:65534
 ENV NATSJS_LISTEN=0.0.0.0:7778 \
     DOTNET_gcServer=0 \
-    DOTNET_GCHeapHardLimitPercent=0x4B
+    DOTNET_GCHeapHardLimitPercent=0x4B \
+    DOTNET_EnableDiagnostics=0
 EXPOSE 7778
+# The image has no curl: the exporter asks its own /healthz (TLS and basic auth from the same settings).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
+    CMD ["dotnet", "/app/natsjs-exporter.dll", "--healthcheck"]
 ENTRYPOINT ["dotnet", "/app/natsjs-exporter.dll"]

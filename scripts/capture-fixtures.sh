@@ -56,6 +56,8 @@ murl() { local v="NATS_MONITOR_PORT_$1"; echo "http://127.0.0.1:${!v}"; }
 curl_of() { local v="NATS_CLIENT_PORT_$1"; echo "nats://127.0.0.1:${!v}"; }
 pid_of() { local v="NATS_PID_$1"; echo "${!v}"; }
 names() { tr ',' ' ' <<<"$NATS_SERVER_NAMES"; }
+# The node names as an array (no word splitting of a command substitution).
+name_list() { IFS=',' read -ra NAMES <<<"$NATS_SERVER_NAMES"; }
 jsz() { curl -fsS --max-time 5 "$(murl "$1")$JSZ_QUERY"; }
 
 # Every node's server_name from /varz must match the name we gave it (it becomes the file name).
@@ -68,6 +70,7 @@ check_names() {
 }
 
 # Problems seen in one node's /jsz for the groups it leads (empty output = healthy).
+# shellcheck disable=SC2016 # a jq program: $what is jq's variable, not the shell's
 HEALTH_JQ='
   def problems($what):
     if .cluster == null then empty
@@ -162,12 +165,13 @@ new_cluster() {
   cluster_start "$dir" "$n" "$NATS_SERVER_BIN" >/dev/null || die "cluster did not start (logs in $dir)"
   # shellcheck disable=SC1091
   source "$dir/cluster.env"
-  check_names $(names)
+  name_list
+  check_names "${NAMES[@]}"
   demo setup --url "$NATS_CLIENT_URLS" --user app --password app >"$dir/setup.log" 2>&1 \
     || { cat "$dir/setup.log" >&2; die "demo setup failed"; }
   demo publish --url "$NATS_CLIENT_URLS" --user app --password app --rate 20 --duration 5 >"$dir/publish.log" 2>&1 \
     || { cat "$dir/publish.log" >&2; die "demo publish failed"; }
-  wait_healthy 60 $(names)
+  wait_healthy 60 "${NAMES[@]}"
 }
 
 start_publisher() { # URL: background publishing, connected to the given node only
@@ -241,7 +245,8 @@ capture_healthy_and_frozen() {
   local d ol ml victim others n
   if want healthy; then
     d=$(fixture_dir cluster-healthy)
-    save_jsz "$d" $(names)
+    name_list
+    save_jsz "$d" "${NAMES[@]}"
     mkdir -p "$testdata/varz"
     curl -fsS --max-time 5 "$(murl n1)/varz" >"$testdata/varz/$version.json"
     ml=$(jq -r '.meta_cluster.leader' "$d/n1.json")
@@ -420,8 +425,11 @@ if want metaleaderless; then
   # (a candidate round); it is not caught every time.
   for attempt in 1 2 3; do
     capture_metaleaderless && break
-    ((attempt < 3)) && say "meta-leaderless: retrying with a fresh cluster" \
-      || say "meta-leaderless: not caught in 3 attempts; previous fixture (if any) left as is"
+    if ((attempt < 3)); then
+      say "meta-leaderless: retrying with a fresh cluster"
+    else
+      say "meta-leaderless: not caught in 3 attempts; previous fixture (if any) left as is"
+    fi
   done
 fi
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317 # stop_pid and cleanup run from a trap, which shellcheck cannot see
 # One-command demo: 3-node JetStream cluster + demo streams and traffic + the exporter.
 #
 #   scripts/demo.sh            exporter polls each server's monitor port (HTTP mode)

@@ -62,7 +62,7 @@ SRC
     || die "apt-get update for suite $suite failed (see below)"$'\n'"$(tail -5 "$work/update.log")"
   (cd "$work/download" && apt-get "${apt_opts[@]}" -qq download nats-server >"$work/download.log" 2>&1) \
     || die "apt-get download nats-server from $suite failed:"$'\n'"$(tail -5 "$work/download.log")"
-  deb=$(ls "$work"/download/nats-server_*.deb | head -1)
+  deb=$(find "$work/download" -maxdepth 1 -name 'nats-server_*.deb' -print -quit)
   mkdir -p "$dest"
   dpkg -x "$deb" "$dest"
   rm -rf "$work"

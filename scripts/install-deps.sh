@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # chromium: the status page's real-browser test (Playwright drives Debian's binary; nothing is downloaded)
-pkgs=(nats-server prometheus prometheus-alertmanager curl chromium)
+# Linters for scripts/lint.sh: shellcheck and yamllint
+pkgs=(nats-server prometheus prometheus-alertmanager curl chromium shellcheck yamllint)
 
 die() { echo "install-deps: error: $*" >&2; exit 1; }
 

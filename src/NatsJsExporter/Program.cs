@@ -8,6 +8,9 @@ using Serilog.Formatting.Compact;
 var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
     .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal);
 if (args is ["report", ..]) return await NatsJsExporter.Views.ReportCommand.RunAsync(args[1..], env, Directory.GetCurrentDirectory());
+// --healthcheck: ask the running exporter's /healthz and exit 0/1 (a container HEALTHCHECK; no curl needed).
+bool healthcheck = args.Contains("--healthcheck");
+if (healthcheck) args = args.Where(a => a != "--healthcheck").ToArray();
 var load = OptionsLoader.Load(args, env, Directory.GetCurrentDirectory());
 if (load.HelpRequested)
 {
@@ -19,6 +22,7 @@ if (load.Options is not { } options)
     foreach (var error in load.Errors) Console.Error.WriteLine($"natsjs-exporter: {error}");
     return 2;
 }
+if (healthcheck) return await HealthcheckCommand.RunAsync(options);
 
 var level = options.LogLevel switch
 {
@@ -50,18 +54,21 @@ try
 {
     var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
     builder.Host.UseSerilog();
-    builder.WebHost.ConfigureKestrel(k =>
-    {
-        if (options.ListenHost == "localhost") k.ListenLocalhost(options.ListenPort);
-        else k.Listen(options.ListenAddress!, options.ListenPort);
-    });
+    builder.WebHost.ConfigureKestrel(k => WebSecurity.Listen(k, options)); // TLS when --web-config-file has a certificate
+    builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = ShutdownSignals.GracePeriod);
     builder.Services.AddJszPolling(options);
+    using var signals = ShutdownSignals.Register(message => Log.Warning("{Message}", message));
 
     var app = builder.Build();
+    app.UseBasicAuth(options.Web); // every endpoint, when basic_auth_users are configured
     app.MapExporterEndpoints();
     await app.StartAsync();
-    Log.Information("NatsJsExporter {Version} serving http://{Listen}:{Port}/metrics, polling {Source} every {Interval}s",
-        NatsJsExporter.Hosting.Poller.Version, options.ListenHost, options.ListenPort, ServiceCollectionExtensions.DescribeSource(options), options.Interval.TotalSeconds);
+    Log.Information("NatsJsExporter {Version} serving {Scheme}://{Listen}:{Port}/metrics{Auth}, polling {Source} every {Interval}s",
+        NatsJsExporter.Hosting.Poller.Version, options.Web is { Tls: true } ? "https" : "http", options.ListenHost, options.ListenPort,
+        options.Web is { BasicAuth: true } web ? $" (basic auth, {web.BasicAuthUsers.Count} users)" : "",
+        ServiceCollectionExtensions.DescribeSource(options), options.Interval.TotalSeconds);
+    if (options.MonitorTlsInsecure)
+        Log.Warning("INSECURE: --monitor-tls-insecure is set: certificates of https:// monitor URLs are NOT verified; anyone on the path can impersonate the NATS servers. Use --monitor-tls-ca instead");
     await app.WaitForShutdownAsync();
     return 0;
 }

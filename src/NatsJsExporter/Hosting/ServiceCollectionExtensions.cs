@@ -20,7 +20,7 @@ public static class ServiceCollectionExtensions
 
     public static IJszSource CreateSource(ExporterOptions options) => options.SystemAccount is { } system
         ? new SystemAccountSource(system, options.Timeout, options.AccountPageSize, options.Filter.Consumers)
-        : new HttpMonitorSource(HttpMonitorSource.CreateHttpClient(options.Timeout), options.MonitorUrls, options.Timeout,
+        : new HttpMonitorSource(HttpMonitorSource.CreateHttpClient(options.Timeout, options.MonitorTlsCaFile, options.MonitorTlsInsecure), options.MonitorUrls, options.Timeout,
             options.AccountPageSize, options.MaxResponseBytes, options.Filter.Consumers);
 
     /// <summary>Where the exporter gets its data, safe to log (no credentials).</summary>

@@ -22,6 +22,12 @@ public sealed record ExporterOptions
     public string LogFormat { get; init; } = "text";
     /// <summary>Which accounts, streams and consumers are exported.</summary>
     public SnapshotFilter Filter { get; init; } = SnapshotFilter.None;
+    /// <summary>TLS and basic auth for the exporter's own endpoints (--web-config-file); null = plain HTTP, no auth.</summary>
+    public WebConfig? Web { get; init; }
+    /// <summary>PEM CA bundle trusted for https:// monitor URLs (in addition to nothing: only this CA).</summary>
+    public string? MonitorTlsCaFile { get; init; }
+    /// <summary>Skip certificate checks of https:// monitor URLs entirely (logged as a warning at start).</summary>
+    public bool MonitorTlsInsecure { get; init; }
 
     public IPAddress? ListenAddress => ListenHost is "" or "*" or "0.0.0.0" ? IPAddress.Any
         : ListenHost == "localhost" ? IPAddress.Loopback

@@ -49,6 +49,9 @@ public static class OptionsLoader
         new("ephemeral-consumers", "NATSJS_EPHEMERAL_CONSUMERS", "EphemeralConsumers", "Also export consumers without a durable name (true/false).", "false"),
         new("log-level", "NATSJS_LOG_LEVEL", "LogLevel", "debug, information, warning or error.", "information"),
         new("log-format", "NATSJS_LOG_FORMAT", "LogFormat", "text or json.", "text"),
+        new("web-config-file", "NATSJS_WEB_CONFIG_FILE", "WebConfigFile", "TLS and basic auth for the exporter's endpoints (exporter-toolkit web config, YAML subset or JSON)."),
+        new("monitor-tls-ca", "NATSJS_MONITOR_TLS_CA", "MonitorTlsCa", "CA certificate (PEM) that signed the https:// monitor ports' certificates."),
+        new("monitor-tls-insecure", "NATSJS_MONITOR_TLS_INSECURE", "MonitorTlsInsecure", "Do not verify https:// monitor certificates at all (true/false; logged loudly).", "false"),
         new("config", "NATSJS_CONFIG", "", "Path of a JSON settings file (default: appsettings.json in the working directory, if present)."),
     ];
 
@@ -221,9 +224,24 @@ public static class OptionsLoader
         var logLevel = OneOf("log-level", "debug", "information", "info", "warning", "error");
         var logFormat = OneOf("log-format", "text", "json");
 
+        // Hardening: TLS/basic auth for our endpoints, TLS trust for https:// monitor ports.
+        WebConfig? web = null;
+        if (Get(S("web-config-file")) is { Length: > 0 } webPath)
+        {
+            if (File.Exists(webPath)) web = WebConfig.Load(webPath, Describe(S("web-config-file")), errors);
+            else errors.Add($"invalid {Describe(S("web-config-file"))}: file \"{webPath}\" does not exist");
+        }
+        string? monitorCa = NullIfEmpty(Get(S("monitor-tls-ca")));
+        if (monitorCa is not null && !NatsJsExporter.Sources.MonitorTls.TryLoadCa(monitorCa, out _, out var caError))
+            errors.Add($"invalid {Describe(S("monitor-tls-ca"))}: {caError}");
+        bool monitorInsecure = Bool("monitor-tls-insecure");
+
         if (errors.Count > 0) return new LoadResult(null, errors, false);
         return new LoadResult(new ExporterOptions
         {
+            Web = web,
+            MonitorTlsCaFile = monitorCa,
+            MonitorTlsInsecure = monitorInsecure,
             MonitorUrls = urls,
             SystemAccount = system,
             ListenHost = host,

@@ -33,9 +33,10 @@ public sealed class HttpMonitorSource : IJszSource
         _maxResponseBytes = maxResponseBytes;
     }
 
-    public static HttpClient CreateHttpClient(TimeSpan timeout) => new(new SocketsHttpHandler
+    public static HttpClient CreateHttpClient(TimeSpan timeout, string? tlsCaFile = null, bool tlsInsecure = false) => new(new SocketsHttpHandler
     {
         ConnectTimeout = timeout,
+        SslOptions = MonitorTls.ClientOptions(tlsCaFile, tlsInsecure),
         AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         UseProxy = false,
@@ -45,7 +46,9 @@ public sealed class HttpMonitorSource : IJszSource
     };
 
     /// <summary>The label a target is known by before its server name is learned.</summary>
-    public static string TargetLabel(Uri target) => target.GetLeftPart(UriPartial.Path).TrimEnd('/');
+    public static string TargetLabel(Uri target) =>
+        (target.UserInfo.Length > 0 ? new UriBuilder(target) { UserName = "", Password = "" }.Uri : target) // never a password in a label or log
+            .GetLeftPart(UriPartial.Path).TrimEnd('/');
 
     public async Task<IReadOnlyList<ServerReport>> CollectAsync(CancellationToken cancellationToken)
     {
@@ -178,7 +181,7 @@ public sealed class HttpMonitorSource : IJszSource
         HttpRequestException h when h.HttpRequestError == HttpRequestError.NameResolutionError =>
             ("dns", $"the host name does not resolve ({h.Message}); check the monitor URL"),
         HttpRequestException h when h.HttpRequestError == HttpRequestError.SecureConnectionError =>
-            ("tls", $"TLS handshake failed ({FirstLine(h.InnerException?.Message ?? h.Message)}); check https:// vs http:// and the server's certificate"),
+            ("tls", $"TLS handshake failed ({FirstLine(h.InnerException?.Message ?? h.Message)}); check https:// vs http://, the server's certificate and --monitor-tls-ca"),
         HttpRequestException h when h.HttpRequestError is HttpRequestError.ResponseEnded or HttpRequestError.InvalidResponse =>
             ("invalid_response", $"the connection broke mid-answer ({FirstLine(h.Message)})"),
         HttpRequestException h =>
