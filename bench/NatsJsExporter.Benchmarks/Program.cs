@@ -52,22 +52,25 @@ if (args.Length > 0 && args[0] is "cycle" or "steps" or "jsz")
             int reps = Int("reps", streams >= 10_000 ? 5 : 20);
             ClusterSnapshot? previous = null;
             var times = new List<(double Parse, double Merge, double Render, long Alloc)>();
+            var me = Process.GetCurrentProcess();
+            double Cpu() { me.Refresh(); return me.TotalProcessorTime.TotalMilliseconds; }
             for (int r = 0; r < reps + 1; r++)
             {
                 long a0 = GC.GetTotalAllocatedBytes(precise: true);
-                var sw = Stopwatch.StartNew();
+                double t0 = Cpu();
                 var reports = BenchData.Reports(w);
-                double parse = sw.Elapsed.TotalMilliseconds;
+                double t1 = Cpu();
                 var snap = SnapshotBuilder.Build(BenchData.Input(reports, previous)).Snapshot;
-                double merge = sw.Elapsed.TotalMilliseconds - parse;
+                double t2 = Cpu();
                 var bytes = MetricsRenderer.Render(snap, "bench");
-                double render = sw.Elapsed.TotalMilliseconds - parse - merge;
+                double t3 = Cpu();
+                double parse = t1 - t0, merge = t2 - t1, render = t3 - t2;
                 previous = snap;
                 if (r > 0) times.Add((parse, merge, render, GC.GetTotalAllocatedBytes(precise: true) - a0));
                 if (r == 0) Console.WriteLine($"exposition {bytes.Length / 1048576.0:0.0} MB");
             }
             double Med(Func<(double Parse, double Merge, double Render, long Alloc), double> f) => times.Select(f).Order().ElementAt(times.Count / 2);
-            Console.WriteLine($"median of {reps}: parse {Med(t => t.Parse):0} ms, merge {Med(t => t.Merge):0} ms, render {Med(t => t.Render):0} ms, allocated {Med(t => t.Alloc) / 1048576.0:0} MB per cycle");
+            Console.WriteLine($"CPU, median of {reps}: parse {Med(t => t.Parse):0} ms, merge {Med(t => t.Merge):0} ms, render {Med(t => t.Render):0} ms, allocated {Med(t => t.Alloc) / 1048576.0:0} MB per cycle");
             return 0;
         }
     }

@@ -9,6 +9,7 @@ public static class ServiceCollectionExtensions
     public static IServiceCollection AddJszPolling(this IServiceCollection services, ExporterOptions options)
     {
         services.AddSingleton(options);
+        services.AddSingleton<ExpositionCache>();
         services.AddSingleton<SnapshotStore>();
         services.AddSingleton<IJszSource>(_ => new HttpMonitorSource(
             HttpMonitorSource.CreateHttpClient(options.Timeout), options.MonitorUrls, options.Timeout, options.AccountPageSize, options.MaxResponseBytes));
