@@ -67,9 +67,31 @@ if (args.Length > 0 && args[0] is "cycle" or "steps" or "jsz")
                 double parse = t1 - t0, merge = t2 - t1, render = t3 - t2;
                 previous = snap;
                 if (r > 0) times.Add((parse, merge, render, GC.GetTotalAllocatedBytes(precise: true) - a0));
-                if (r == 0) Console.WriteLine($"exposition {bytes.Length / 1048576.0:0.0} MB");
+                if (r == 0)
+                {
+                    long withAll = GC.GetTotalMemory(forceFullCollection: true);
+                    GC.KeepAlive(reports);
+                    reports = null!;
+                    long withoutDtos = GC.GetTotalMemory(forceFullCollection: true);
+                    Console.WriteLine($"exposition {bytes.Length / 1048576.0:0.0} MB; live heap {withAll / 1048576.0:0} MB with the parsed DTOs, {withoutDtos / 1048576.0:0} MB without (snapshot + exposition + workload)");
+                }
             }
             double Med(Func<(double Parse, double Merge, double Render, long Alloc), double> f) => times.Select(f).Order().ElementAt(times.Count / 2);
+            var ps = new List<double>();
+            var ctx = NatsJsExporter.Model.JszJsonContext.Default;
+            if (Environment.GetEnvironmentVariable("BUF") is { } buf)
+                ctx = new NatsJsExporter.Model.JszJsonContext(new System.Text.Json.JsonSerializerOptions(ctx.Options) { DefaultBufferSize = int.Parse(buf) });
+            for (int r = 0; r < Math.Min(reps, 5); r++)
+            {
+                double s0 = Cpu();
+                foreach (var json in w.Jsz)
+                {
+                    using var ms = new MemoryStream(json, writable: false);
+                    GC.KeepAlive(await System.Text.Json.JsonSerializer.DeserializeAsync(ms, ctx.JszResponse));
+                }
+                ps.Add(Cpu() - s0);
+            }
+            Console.WriteLine($"parse from a stream (DeserializeAsync, as the exporter reads): {ps.Order().ElementAt(ps.Count / 2):0} ms CPU");
             Console.WriteLine($"CPU, median of {reps}: parse {Med(t => t.Parse):0} ms, merge {Med(t => t.Merge):0} ms, render {Med(t => t.Render):0} ms, allocated {Med(t => t.Alloc) / 1048576.0:0} MB per cycle");
             return 0;
         }

@@ -60,13 +60,40 @@ public sealed class ExpositionWriter
     private MetricType _pendingType;
     private byte[]? _current;
 
-    public ExpositionWriter(int initialCapacity = 64 * 1024) => _buf = new byte[Math.Max(initialCapacity, 256)];
+    // A large render's working buffer is kept for the next one: renders of a big cluster are all
+    // about the same size, and a fresh 100 MB array every poll costs page faults and zeroing.
+    private const int SpareMinimum = 1 << 20;
+    private static byte[]? s_spare;
+
+    public ExpositionWriter(int initialCapacity = 64 * 1024)
+    {
+        initialCapacity = Math.Max(initialCapacity, 256);
+        _buf = initialCapacity >= SpareMinimum && Interlocked.Exchange(ref s_spare, null) is { } spare && spare.Length >= initialCapacity
+            ? spare
+            : GC.AllocateUninitializedArray<byte>(initialCapacity);
+    }
 
     public ReadOnlyMemory<byte> WrittenMemory => _buf.AsMemory(0, _pos);
 
     public int WrittenCount => _pos;
 
-    public byte[] ToArray() => _buf.AsSpan(0, _pos).ToArray();
+    public byte[] ToArray()
+    {
+        var result = GC.AllocateUninitializedArray<byte>(_pos);
+        _buf.AsSpan(0, _pos).CopyTo(result);
+        return result;
+    }
+
+    /// <summary>The exposition; the writer must not be used afterwards (its buffer goes to the next render).</summary>
+    public byte[] ToArrayAndRelease()
+    {
+        var result = ToArray();
+        if (_buf.Length >= SpareMinimum && (Volatile.Read(ref s_spare)?.Length ?? 0) < _buf.Length)
+            Volatile.Write(ref s_spare, _buf);
+        _buf = [];
+        _pos = 0;
+        return result;
+    }
 
     /// <summary>Starts a metric family; its samples follow.</summary>
     public void Family(string name, MetricType type, string help)
@@ -187,7 +214,9 @@ public sealed class ExpositionWriter
     private void Grow(int n)
     {
         long size = Math.Max((long)_buf.Length * 2, (long)_pos + n);
-        Array.Resize(ref _buf, (int)Math.Min(size, Array.MaxLength));
+        var bigger = GC.AllocateUninitializedArray<byte>((int)Math.Min(size, Array.MaxLength));
+        _buf.AsSpan(0, _pos).CopyTo(bigger);
+        _buf = bigger;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
