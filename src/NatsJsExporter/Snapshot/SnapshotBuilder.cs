@@ -174,6 +174,8 @@ public static class SnapshotBuilder
         }
 
         var prevByKey = previous?.Streams.ToDictionary(s => (s.Account, s.Name));
+        var reporters = new Dictionary<string, ServerReport>(StringComparer.Ordinal);
+        foreach (var r in ok) reporters.TryAdd(r.ServerName!, r);
         var streams = new List<StreamView>(byKey.Count);
         foreach (var ((account, name), replicas) in byKey)
         {
@@ -186,7 +188,7 @@ public static class SnapshotBuilder
             StreamView? prev = null;
             prevByKey?.TryGetValue((account, name), out prev);
             var (changes, lastKnown) = CountLeaderChange(prev?.LeaderChanges ?? 0, prev?.LastKnownLeader, res.HasLeader ? res.Leader : null);
-            var reporter = ok.First(r => r.ServerName == res.StateSource.Server);
+            var reporter = reporters[res.StateSource.Server];
 
             streams.Add(new StreamView
             {
@@ -212,7 +214,7 @@ public static class SnapshotBuilder
                 StateFrom = res.StateSource.Server,
                 Peers = res.Peers,
                 Mirror = sd.Mirror is null ? null : BuildSource(sd.Mirror),
-                Sources = (sd.Sources ?? []).Where(s => s.Name is not null).Select(BuildSource).OrderBy(s => s.Name, StringComparer.Ordinal).ToArray(),
+                Sources = sd.Sources is not { Count: > 0 } ? [] : sd.Sources.Where(s => s.Name is not null).Select(BuildSource).OrderBy(s => s.Name, StringComparer.Ordinal).ToArray(),
                 Consumers = filter.Consumers ? BuildConsumers(account, name, replicas, known, filter, conflicts) : [],
                 LeaderChanges = changes,
                 LastKnownLeader = lastKnown,
