@@ -12,15 +12,7 @@ public static class Endpoints
 
     public static void MapExporterEndpoints(this WebApplication app)
     {
-        app.MapGet("/metrics", async (HttpContext ctx, SnapshotStore store) =>
-        {
-            ctx.Response.ContentType = TextContentType;
-            ctx.Response.Headers.CacheControl = "no-store";
-            if (store.Current is { } published)
-                await ctx.Response.Body.WriteAsync(published.Exposition, ctx.RequestAborted);
-            // The exporter process itself (CPU, memory, GC), from prometheus-net.
-            await Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(ctx.Response.Body, ctx.RequestAborted);
-        });
+        app.MapGet("/metrics", MetricsEndpoint.HandleAsync);
 
         app.MapGet("/healthz", () => Results.Text("ok\n"));
 

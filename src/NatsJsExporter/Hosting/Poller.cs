@@ -45,6 +45,7 @@ public sealed class Poller
     public async Task<PublishedSnapshot> PollOnceAsync(CancellationToken cancellationToken)
     {
         var sw = Stopwatch.StartNew();
+        long allocatedBefore = GC.GetTotalAllocatedBytes();
         var reports = await _source.CollectAsync(cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         var targets = UpdateTargets(reports, now);
@@ -63,6 +64,8 @@ public sealed class Poller
             _logger.LogWarning("Leadership conflict: {Conflict}", conflict);
 
         var snapshot = result.Snapshot with { PollDuration = sw.Elapsed, ServersExpected = _source.ExpectedServers };
+        reports = null!; // the parsed /jsz documents are dead from here on, not held to the end of this async method
+        PollMemory.ReleaseParsedDocuments(allocatedBefore);
         var published = new PublishedSnapshot(snapshot, MetricsRenderer.Render(snapshot, Version));
         _previous = snapshot;
         _store.Publish(published);

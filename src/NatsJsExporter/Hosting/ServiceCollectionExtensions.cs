@@ -9,6 +9,7 @@ public static class ServiceCollectionExtensions
     public static IServiceCollection AddJszPolling(this IServiceCollection services, ExporterOptions options)
     {
         services.AddSingleton(options);
+        services.AddSingleton<ExpositionCache>();
         services.AddSingleton<SnapshotStore>();
         services.AddSingleton<IJszSource>(_ => CreateSource(options));
         services.AddSingleton(sp => new Poller(

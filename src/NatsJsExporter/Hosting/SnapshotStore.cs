@@ -6,7 +6,7 @@ namespace NatsJsExporter.Hosting;
 public sealed record PublishedSnapshot(ClusterSnapshot Snapshot, byte[] Exposition);
 
 /// <summary>Holds the latest published snapshot. Readers always see a whole one: the reference is swapped atomically.</summary>
-public sealed class SnapshotStore
+public sealed class SnapshotStore(ExpositionCache? encodings = null)
 {
     private volatile PublishedSnapshot? _current;
 
@@ -14,5 +14,9 @@ public sealed class SnapshotStore
 
     public bool Ready => _current is not null;
 
-    public void Publish(PublishedSnapshot published) => _current = published;
+    public void Publish(PublishedSnapshot published)
+    {
+        encodings?.Prepare(published); // gzip/OpenMetrics that scrapers want, made before it is served
+        _current = published;
+    }
 }

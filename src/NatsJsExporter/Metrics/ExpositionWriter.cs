@@ -1,6 +1,6 @@
-using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace NatsJsExporter.Metrics;
@@ -10,23 +10,90 @@ public readonly record struct Label(string Name, string Value);
 public enum MetricType { Gauge, Counter }
 
 /// <summary>
+/// Labels encoded once (`name="value",…`, escaped, UTF-8) and written as one copy into every series
+/// that carries them: a stream's or consumer's identity labels appear in dozens of families.
+/// </summary>
+public sealed class LabelSet
+{
+    internal readonly byte[] Encoded;
+
+    public static readonly LabelSet Empty = new([], true);
+
+    private LabelSet(byte[] encoded, bool _) => Encoded = encoded;
+
+    public LabelSet(params ReadOnlySpan<Label> labels) : this(Encode([], labels), true) { }
+
+    /// <summary>This set followed by more labels.</summary>
+    public LabelSet With(params ReadOnlySpan<Label> more) => new(Encode(Encoded, more), true);
+
+    private static byte[] Encode(ReadOnlySpan<byte> prefix, ReadOnlySpan<Label> labels)
+    {
+        int max = prefix.Length;
+        foreach (var l in labels) max += 4 + Encoding.UTF8.GetMaxByteCount(l.Name.Length) + 2 * Encoding.UTF8.GetMaxByteCount(l.Value.Length);
+        var buf = new byte[max];
+        prefix.CopyTo(buf);
+        int pos = prefix.Length;
+        foreach (var l in labels)
+        {
+            if (pos > 0) buf[pos++] = (byte)',';
+            pos += Encoding.UTF8.GetBytes(l.Name, buf.AsSpan(pos));
+            buf[pos++] = (byte)'=';
+            buf[pos++] = (byte)'"';
+            pos += ExpositionWriter.EscapeLabelValue(l.Value, buf.AsSpan(pos));
+            buf[pos++] = (byte)'"';
+        }
+        return buf.AsSpan(0, pos).ToArray();
+    }
+}
+
+/// <summary>
 /// Writes the Prometheus text exposition format (0.0.4) as UTF-8 straight into a buffer.
 /// A family's HELP/TYPE header is written only when its first sample is, so families
 /// without samples vanish instead of leaving empty headers.
 /// </summary>
 public sealed class ExpositionWriter
 {
-    private readonly ArrayBufferWriter<byte> _buffer;
+    private byte[] _buf;
+    private int _pos;
     private string? _pendingName;
     private string? _pendingHelp;
     private MetricType _pendingType;
-    private string? _current;
+    private byte[]? _current;
 
-    public ExpositionWriter(int initialCapacity = 64 * 1024) => _buffer = new ArrayBufferWriter<byte>(initialCapacity);
+    // A large render's working buffer is kept for the next one: renders of a big cluster are all
+    // about the same size, and a fresh 100 MB array every poll costs page faults and zeroing.
+    private const int SpareMinimum = 1 << 20;
+    private static byte[]? s_spare;
 
-    public ReadOnlyMemory<byte> WrittenMemory => _buffer.WrittenMemory;
+    public ExpositionWriter(int initialCapacity = 64 * 1024)
+    {
+        initialCapacity = Math.Max(initialCapacity, 256);
+        _buf = initialCapacity >= SpareMinimum && Interlocked.Exchange(ref s_spare, null) is { } spare && spare.Length >= initialCapacity
+            ? spare
+            : GC.AllocateUninitializedArray<byte>(initialCapacity);
+    }
 
-    public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
+    public ReadOnlyMemory<byte> WrittenMemory => _buf.AsMemory(0, _pos);
+
+    public int WrittenCount => _pos;
+
+    public byte[] ToArray()
+    {
+        var result = GC.AllocateUninitializedArray<byte>(_pos);
+        _buf.AsSpan(0, _pos).CopyTo(result);
+        return result;
+    }
+
+    /// <summary>The exposition; the writer must not be used afterwards (its buffer goes to the next render).</summary>
+    public byte[] ToArrayAndRelease()
+    {
+        var result = ToArray();
+        if (_buf.Length >= SpareMinimum && (Volatile.Read(ref s_spare)?.Length ?? 0) < _buf.Length)
+            Volatile.Write(ref s_spare, _buf);
+        _buf = [];
+        _pos = 0;
+        return result;
+    }
 
     /// <summary>Starts a metric family; its samples follow.</summary>
     public void Family(string name, MetricType type, string help)
@@ -34,89 +101,160 @@ public sealed class ExpositionWriter
         _pendingName = name;
         _pendingHelp = help;
         _pendingType = type;
-        _current = name;
+        _current = Encoding.UTF8.GetBytes(name);
     }
 
     public void Sample(double value, params ReadOnlySpan<Label> labels)
     {
-        WriteSeriesStart(labels);
+        WriteSeriesStart(null, labels);
         WriteDouble(value);
-        Raw("\n"u8);
     }
 
     public void Sample(ulong value, params ReadOnlySpan<Label> labels)
     {
-        WriteSeriesStart(labels);
-        var span = _buffer.GetSpan(20);
-        Utf8Formatter.TryFormat(value, span, out int n);
-        _buffer.Advance(n);
-        Raw("\n"u8);
+        WriteSeriesStart(null, labels);
+        WriteInteger(value);
     }
 
     public void Sample(long value, params ReadOnlySpan<Label> labels)
     {
-        WriteSeriesStart(labels);
-        var span = _buffer.GetSpan(20);
-        Utf8Formatter.TryFormat(value, span, out int n);
-        _buffer.Advance(n);
-        Raw("\n"u8);
+        WriteSeriesStart(null, labels);
+        WriteInteger(value);
     }
 
     public void Sample(bool value, params ReadOnlySpan<Label> labels) => Sample(value ? 1L : 0L, labels);
 
-    private void WriteSeriesStart(ReadOnlySpan<Label> labels)
+    /// <summary>A sample whose labels are <paramref name="set"/> followed by <paramref name="more"/>.</summary>
+    public void Sample(LabelSet set, double value, params ReadOnlySpan<Label> more)
+    {
+        WriteSeriesStart(set, more);
+        WriteDouble(value);
+    }
+
+    public void Sample(LabelSet set, long value, params ReadOnlySpan<Label> more)
+    {
+        WriteSeriesStart(set, more);
+        WriteInteger(value);
+    }
+
+    public void Sample(LabelSet set, bool value, params ReadOnlySpan<Label> more) => Sample(set, value ? 1L : 0L, more);
+
+    private void WriteSeriesStart(LabelSet? set, ReadOnlySpan<Label> labels)
     {
         var name = _current ?? throw new InvalidOperationException("Family() must come before Sample().");
-        if (_pendingName is not null)
+        if (_pendingName is not null) WriteHeader();
+        Raw(name);
+        bool any = set is { Encoded.Length: > 0 };
+        if (any || labels.Length > 0)
         {
-            Raw("# HELP "u8); Text(_pendingName); Raw(" "u8); Text(EscapeHelp(_pendingHelp!)); Raw("\n"u8);
-            Raw("# TYPE "u8); Text(_pendingName); Raw(_pendingType == MetricType.Counter ? " counter\n"u8 : " gauge\n"u8);
-            _pendingName = null;
-        }
-        Text(name);
-        if (labels.Length > 0)
-        {
-            Raw("{"u8);
+            Byte((byte)'{');
+            if (any) Raw(set!.Encoded);
             for (int i = 0; i < labels.Length; i++)
             {
-                if (i > 0) Raw(","u8);
+                if (any || i > 0) Byte((byte)',');
                 Text(labels[i].Name);
                 Raw("=\""u8);
                 LabelValue(labels[i].Value);
-                Raw("\""u8);
+                Byte((byte)'"');
             }
-            Raw("}"u8);
+            Byte((byte)'}');
         }
-        Raw(" "u8);
+        Byte((byte)' ');
     }
+
+    private void WriteHeader()
+    {
+        Raw("# HELP "u8); Text(_pendingName!); Byte((byte)' '); Text(EscapeHelp(_pendingHelp!)); Byte((byte)'\n');
+        Raw("# TYPE "u8); Text(_pendingName!); Raw(_pendingType == MetricType.Counter ? " counter\n"u8 : " gauge\n"u8);
+        _pendingName = null;
+    }
+
+    private const double IntegralLimit = 1e15; // below this "R" prints integral doubles as plain integers
 
     private void WriteDouble(double value)
     {
-        if (double.IsNaN(value)) { Raw("NaN"u8); return; }
-        if (double.IsPositiveInfinity(value)) { Raw("+Inf"u8); return; }
-        if (double.IsNegativeInfinity(value)) { Raw("-Inf"u8); return; }
-        var span = _buffer.GetSpan(32);
-        value.TryFormat(span, out int n, "R", CultureInfo.InvariantCulture);
-        _buffer.Advance(n);
+        // Most values are integral (counts, sequences, bytes): format them as integers, byte-identical
+        // to "R" below 1e15 and much cheaper. Negative zero keeps its "-0".
+        if (value < IntegralLimit && value > -IntegralLimit && value == Math.Floor(value) && (value != 0 || !double.IsNegative(value)))
+        {
+            WriteInteger((long)value);
+            return;
+        }
+        if (double.IsNaN(value)) { Raw("NaN\n"u8); return; }
+        if (double.IsPositiveInfinity(value)) { Raw("+Inf\n"u8); return; }
+        if (double.IsNegativeInfinity(value)) { Raw("-Inf\n"u8); return; }
+        Ensure(33);
+        value.TryFormat(_buf.AsSpan(_pos), out int n, "R", CultureInfo.InvariantCulture);
+        _pos += n;
+        _buf[_pos++] = (byte)'\n';
     }
 
-    private void Raw(ReadOnlySpan<byte> bytes) => _buffer.Write(bytes);
+    private void WriteInteger(long value)
+    {
+        Ensure(21);
+        Utf8Formatter.TryFormat(value, _buf.AsSpan(_pos), out int n);
+        _pos += n;
+        _buf[_pos++] = (byte)'\n';
+    }
+
+    private void WriteInteger(ulong value)
+    {
+        Ensure(21);
+        Utf8Formatter.TryFormat(value, _buf.AsSpan(_pos), out int n);
+        _pos += n;
+        _buf[_pos++] = (byte)'\n';
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Ensure(int n)
+    {
+        if (_buf.Length - _pos < n) Grow(n);
+    }
+
+    private void Grow(int n)
+    {
+        long size = Math.Max((long)_buf.Length * 2, (long)_pos + n);
+        var bigger = GC.AllocateUninitializedArray<byte>((int)Math.Min(size, Array.MaxLength));
+        _buf.AsSpan(0, _pos).CopyTo(bigger);
+        _buf = bigger;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Byte(byte b)
+    {
+        Ensure(1);
+        _buf[_pos++] = b;
+    }
+
+    private void Raw(ReadOnlySpan<byte> bytes)
+    {
+        Ensure(bytes.Length);
+        bytes.CopyTo(_buf.AsSpan(_pos));
+        _pos += bytes.Length;
+    }
 
     private void Text(string s)
     {
-        var span = _buffer.GetSpan(Encoding.UTF8.GetMaxByteCount(s.Length));
-        _buffer.Advance(Encoding.UTF8.GetBytes(s, span));
+        Ensure(Encoding.UTF8.GetMaxByteCount(s.Length));
+        _pos += Encoding.UTF8.GetBytes(s, _buf.AsSpan(_pos));
     }
 
     private void LabelValue(string s)
     {
-        if (s.AsSpan().IndexOfAny('\\', '"', '\n') < 0) { Text(s); return; }
+        Ensure(2 * Encoding.UTF8.GetMaxByteCount(s.Length));
+        _pos += EscapeLabelValue(s, _buf.AsSpan(_pos));
+    }
+
+    /// <summary>Writes a label value escaped (\\, \", \n) as UTF-8; the destination holds at least twice its UTF-8 size.</summary>
+    internal static int EscapeLabelValue(string s, Span<byte> dest)
+    {
+        if (s.AsSpan().IndexOfAny('\\', '"', '\n') < 0) return Encoding.UTF8.GetBytes(s, dest);
         var sb = new StringBuilder(s.Length + 8);
         foreach (char c in s)
         {
             sb.Append(c switch { '\\' => "\\\\", '"' => "\\\"", '\n' => "\\n", _ => c.ToString() });
         }
-        Text(sb.ToString());
+        return Encoding.UTF8.GetBytes(sb.ToString(), dest);
     }
 
     private static string EscapeHelp(string s) => s.Replace("\\", "\\\\").Replace("\n", "\\n");

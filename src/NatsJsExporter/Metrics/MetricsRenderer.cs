@@ -14,9 +14,13 @@ public static class MetricsRenderer
         AccountMetrics.Write(w, snapshot);
         StreamMetrics.Write(w, snapshot);
         ConsumerMetrics.Write(w, snapshot);
-        return w.ToArray();
+        return w.ToArrayAndRelease();
     }
 
-    private static int EstimateSize(ClusterSnapshot s) =>
-        16 * 1024 + s.Servers.Count * 4096 + s.Streams.Sum(st => 3500 + st.Consumers.Count * 3000);
+    private static int EstimateSize(ClusterSnapshot s)
+    {
+        long size = 16 * 1024 + s.Servers.Count * 4096L;
+        foreach (var st in s.Streams) size += 3500 + st.Consumers.Count * 3000L;
+        return (int)Math.Min(size, Array.MaxLength);
+    }
 }

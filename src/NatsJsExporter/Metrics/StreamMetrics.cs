@@ -8,34 +8,35 @@ internal static class StreamMetrics
     public static void Write(ExpositionWriter w, ClusterSnapshot s)
     {
         var streams = s.Streams;
+        var sets = LabelSets(streams);
         w.Family("natsjs_stream_info", MetricType.Gauge, "Stream metadata; always 1.");
-        foreach (var v in streams)
-            w.Sample(1L, [.. Labels(v), new("storage", v.Storage), new("retention", v.Retention)]);
+        for (int i = 0; i < streams.Count; i++)
+            w.Sample(sets[i], 1L, new("storage", streams[i].Storage), new("retention", streams[i].Retention));
 
-        Gauge(w, streams, "natsjs_stream_messages", "Messages in the stream (from the stream leader).", v => v.Messages);
-        Gauge(w, streams, "natsjs_stream_bytes", "Bytes of messages in the stream (one replica's worth).", v => v.Bytes);
-        Gauge(w, streams, "natsjs_stream_first_seq", "First sequence number in the stream.", v => v.FirstSeq);
-        Gauge(w, streams, "natsjs_stream_last_seq", "Last sequence number in the stream.", v => v.LastSeq);
-        Gauge(w, streams, "natsjs_stream_consumers", "Consumers on the stream.", v => v.ConsumerCount);
-        Gauge(w, streams, "natsjs_stream_deleted_messages", "Messages deleted from the middle of the stream (interior deletes).", v => v.DeletedMessages);
-        Gauge(w, streams, "natsjs_stream_lost_messages", "Messages the stream lost (e.g. damaged storage).", v => v.LostMessages);
-        Gauge(w, streams, "natsjs_stream_lost_bytes", "Bytes the stream lost.", v => v.LostBytes);
-        Gauge(w, streams, "natsjs_stream_subjects", "Distinct subjects holding messages in the stream.", v => v.Subjects);
-        Gauge(w, streams, "natsjs_stream_replicas_configured", "Replicas the stream is configured for.", v => v.ReplicasConfigured);
-        Gauge(w, streams, "natsjs_stream_max_bytes", "The stream's max_bytes limit (absent when unlimited).", v => v.MaxBytes);
-        Gauge(w, streams, "natsjs_stream_max_messages", "The stream's max_msgs limit (absent when unlimited).", v => v.MaxMessages);
-        Gauge(w, streams, "natsjs_stream_has_leader", "1 if the stream's Raft group has a leader.", v => v.HasLeader ? 1 : 0);
+        Gauge(w, streams, sets, "natsjs_stream_messages", "Messages in the stream (from the stream leader).", v => v.Messages);
+        Gauge(w, streams, sets, "natsjs_stream_bytes", "Bytes of messages in the stream (one replica's worth).", v => v.Bytes);
+        Gauge(w, streams, sets, "natsjs_stream_first_seq", "First sequence number in the stream.", v => v.FirstSeq);
+        Gauge(w, streams, sets, "natsjs_stream_last_seq", "Last sequence number in the stream.", v => v.LastSeq);
+        Gauge(w, streams, sets, "natsjs_stream_consumers", "Consumers on the stream.", v => v.ConsumerCount);
+        Gauge(w, streams, sets, "natsjs_stream_deleted_messages", "Messages deleted from the middle of the stream (interior deletes).", v => v.DeletedMessages);
+        Gauge(w, streams, sets, "natsjs_stream_lost_messages", "Messages the stream lost (e.g. damaged storage).", v => v.LostMessages);
+        Gauge(w, streams, sets, "natsjs_stream_lost_bytes", "Bytes the stream lost.", v => v.LostBytes);
+        Gauge(w, streams, sets, "natsjs_stream_subjects", "Distinct subjects holding messages in the stream.", v => v.Subjects);
+        Gauge(w, streams, sets, "natsjs_stream_replicas_configured", "Replicas the stream is configured for.", v => v.ReplicasConfigured);
+        Gauge(w, streams, sets, "natsjs_stream_max_bytes", "The stream's max_bytes limit (absent when unlimited).", v => v.MaxBytes);
+        Gauge(w, streams, sets, "natsjs_stream_max_messages", "The stream's max_msgs limit (absent when unlimited).", v => v.MaxMessages);
+        Gauge(w, streams, sets, "natsjs_stream_has_leader", "1 if the stream's Raft group has a leader.", v => v.HasLeader ? 1 : 0);
 
         w.Family("natsjs_stream_leader_changes_total", MetricType.Counter, "Stream leader changes seen by this exporter (starts at 0 when the exporter starts).");
-        foreach (var v in streams) w.Sample(v.LeaderChanges, Labels(v));
+        for (int i = 0; i < streams.Count; i++) w.Sample(sets[i], streams[i].LeaderChanges);
 
         w.Family("natsjs_stream_peer_is_leader", MetricType.Gauge, "1 on the peer that leads the stream, 0 on the other replicas.");
-        foreach (var v in streams)
-            foreach (var p in v.Peers)
-                w.Sample(p.IsLeader, [.. Labels(v), new("peer", p.Name)]);
-        MetaMetrics.PeerFamilies(w, "natsjs_stream_peer", "stream replica", streams, v => v.Peers, Labels);
+        for (int i = 0; i < streams.Count; i++)
+            foreach (var p in streams[i].Peers)
+                w.Sample(sets[i], p.IsLeader, new Label("peer", p.Name));
+        MetaMetrics.PeerFamilies(w, "natsjs_stream_peer", "stream replica", streams, v => v.Peers, sets);
 
-        SourceFamilies(w, streams);
+        SourceFamilies(w, streams, sets);
     }
 
     /// <summary>cluster (where the stream is placed), domain (only when set), account, stream.</summary>
@@ -43,24 +44,38 @@ internal static class StreamMetrics
         ? [new("cluster", v.Cluster), new("account", v.Account), new("stream", v.Name)]
         : [new("cluster", v.Cluster), new("domain", v.Domain), new("account", v.Account), new("stream", v.Name)];
 
-    private static void Gauge(ExpositionWriter w, IReadOnlyList<StreamView> streams, string name, string help, Func<StreamView, double?> value)
+    /// <summary>Each stream's identity labels, encoded once per render.</summary>
+    internal static LabelSet[] LabelSets(IReadOnlyList<StreamView> streams)
     {
-        w.Family(name, MetricType.Gauge, help);
-        foreach (var v in streams)
-            if (value(v) is { } x) w.Sample(x, Labels(v));
+        var sets = new LabelSet[streams.Count];
+        for (int i = 0; i < sets.Length; i++)
+            sets[i] = new LabelSet(Labels(streams[i]));
+        return sets;
     }
 
-    private static void SourceFamilies(ExpositionWriter w, IReadOnlyList<StreamView> streams)
+    private static void Gauge(ExpositionWriter w, IReadOnlyList<StreamView> streams, LabelSet[] sets, string name, string help, Func<StreamView, double?> value)
+    {
+        w.Family(name, MetricType.Gauge, help);
+        for (int i = 0; i < streams.Count; i++)
+            if (value(streams[i]) is { } x) w.Sample(sets[i], x);
+    }
+
+    private static void SourceFamilies(ExpositionWriter w, IReadOnlyList<StreamView> streams, LabelSet[] sets)
     {
         void Family(string name, string help, bool mirror, Func<StreamSourceView, double?> value)
         {
             w.Family(name, MetricType.Gauge, help);
-            foreach (var v in streams)
+            for (int i = 0; i < streams.Count; i++)
             {
-                IEnumerable<StreamSourceView> sources = mirror ? (v.Mirror is null ? [] : [v.Mirror]) : v.Sources;
-                foreach (var src in sources)
+                var v = streams[i];
+                if (mirror)
+                {
+                    if (v.Mirror is { } m && value(m) is { } x) w.Sample(sets[i], x, new Label("source", m.Name));
+                    continue;
+                }
+                foreach (var src in v.Sources)
                     if (value(src) is { } x)
-                        w.Sample(x, [.. Labels(v), new("source", src.Name)]);
+                        w.Sample(sets[i], x, new Label("source", src.Name));
             }
         }
 

@@ -188,6 +188,8 @@ public static class SnapshotBuilder
             }
         }
 
+        var reporters = new Dictionary<string, ServerReport>(StringComparer.Ordinal);
+        foreach (var r in ok) reporters.TryAdd(r.ServerName!, r);
         var streams = new List<StreamView>(byKey.Count);
         foreach (var ((domain, account, name), replicas) in byKey)
         {
@@ -198,7 +200,7 @@ public static class SnapshotBuilder
             var cfg = sd.Config;
             var st = sd.State;
             var (changes, lastKnown) = history.Observe("stream\u0000" + domain + "\u0000" + account + "\u0000" + name, res.HasLeader ? res.Leader : null);
-            var reporter = ok.First(r => r.ServerName == res.StateSource.Server);
+            var reporter = reporters[res.StateSource.Server];
 
             streams.Add(new StreamView
             {
@@ -225,7 +227,7 @@ public static class SnapshotBuilder
                 StateFrom = res.StateSource.Server,
                 Peers = res.Peers,
                 Mirror = sd.Mirror is null ? null : BuildSource(sd.Mirror),
-                Sources = (sd.Sources ?? []).Where(s => s.Name is not null).Select(BuildSource).OrderBy(s => s.Name, StringComparer.Ordinal).ToArray(),
+                Sources = sd.Sources is not { Count: > 0 } ? [] : sd.Sources.Where(s => s.Name is not null).Select(BuildSource).OrderBy(s => s.Name, StringComparer.Ordinal).ToArray(),
                 Consumers = filter.Consumers ? BuildConsumers(DomainPrefix(domain) + account, name, replicas, known, filter, conflicts) : [],
                 LeaderChanges = changes,
                 LastKnownLeader = lastKnown,
