@@ -13,7 +13,7 @@ internal static class ExporterMetrics
         w.Family("natsjs_poll_interval_seconds", MetricType.Gauge, "Configured interval between polls of the NATS servers.");
         w.Sample(s.PollInterval.TotalSeconds);
 
-        w.Family("natsjs_poll_duration_seconds", MetricType.Gauge, "Wall time of the last complete poll of all targets, merge and render included.");
+        w.Family("natsjs_poll_duration_seconds", MetricType.Gauge, "Wall time of the last poll of all targets and the merge (rendering, which follows, is not included).");
         w.Sample(s.PollDuration.TotalSeconds);
 
         w.Family("natsjs_poll_timestamp_seconds", MetricType.Gauge, "Unix time at which the snapshot being served was collected.");
