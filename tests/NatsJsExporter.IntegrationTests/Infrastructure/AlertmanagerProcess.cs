@@ -16,11 +16,12 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
     public int Port { get; }
     public string Address => $"127.0.0.1:{Port}";
     public string BaseUrl => $"http://{Address}";
-    public ConcurrentQueue<string> Output { get; } = new();
+    public ConcurrentQueue<string> Output { get; }
 
-    private AlertmanagerProcess(Process process, string dir, int port)
+    private AlertmanagerProcess(Process process, string dir, int port, ConcurrentQueue<string> output)
     {
         _process = process;
+        Output = output;
         _dir = dir;
         Port = port;
     }
@@ -33,45 +34,30 @@ public sealed class AlertmanagerProcess : IAsyncDisposable
         int port = Ports.Free();
         var config = Path.Combine(dir, "alertmanager.yml");
         File.WriteAllText(config, configYaml);
-        var psi = new ProcessStartInfo(Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(Binary);
         foreach (var a in new[]
         {
             $"--config.file={config}", $"--storage.path={Path.Combine(dir, "data")}",
             $"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=warn",
         }) psi.ArgumentList.Add(a);
-        var p = Process.Start(psi)!;
-        var am = new AlertmanagerProcess(p, dir, port);
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) am.Output.Enqueue(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) am.Output.Enqueue(e.Data); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
+        var output = new ConcurrentQueue<string>();
+        var p = ChildProcess.Start(psi, output);
+        var am = new AlertmanagerProcess(p, dir, port, output);
+        try
         {
-            if (p.HasExited) throw new InvalidOperationException($"alertmanager exited with {p.ExitCode}:\n{string.Join("\n", am.Output)}");
-            try
-            {
-                if ((await Http.GetAsync(am.BaseUrl + "/-/ready")).IsSuccessStatusCode) return am;
-            }
-            catch (HttpRequestException) { }
-            await Task.Delay(200);
+            await ChildProcess.WaitReadyAsync(p, am.BaseUrl + "/-/ready", output, "alertmanager");
+            return am;
         }
-        await am.DisposeAsync();
-        throw new TimeoutException("alertmanager not ready within 30 s:\n" + string.Join("\n", am.Output));
+        catch
+        {
+            await am.DisposeAsync();
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync(new CancellationTokenSource(10_000).Token);
-            }
-        }
-        catch (Exception) { }
-        _process.Dispose();
+        await ChildProcess.StopAsync(_process);
         try { Directory.Delete(_dir, recursive: true); } catch (Exception) { }
     }
 }

@@ -33,7 +33,7 @@ public sealed class Demo : IAsyncDisposable
 
     public async Task CreateStreamAsync(string name, int replicas, StreamConfigStorage storage = StreamConfigStorage.File)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(60); // a new cluster may refuse placement until every peer has reported its resources
         while (true)
         {
             try
@@ -50,7 +50,7 @@ public sealed class Demo : IAsyncDisposable
 
     public async Task CreateConsumerAsync(string stream, string durable)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(60); // a new cluster may refuse placement until every peer has reported its resources
         while (true)
         {
             try
@@ -95,7 +95,7 @@ public sealed class Demo : IAsyncDisposable
     /// <summary>Creates a stream from a full configuration (sources, mirror, limits), retrying while JetStream elects leaders.</summary>
     public async Task CreateStreamAsync(StreamConfig config)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(60); // a new cluster may refuse placement until every peer has reported its resources
         while (true)
         {
             try

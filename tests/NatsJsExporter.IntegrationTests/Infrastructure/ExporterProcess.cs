@@ -11,11 +11,12 @@ public sealed class ExporterProcess : IAsyncDisposable
 
     public int Port { get; }
     public string BaseUrl => $"http://127.0.0.1:{Port}";
-    public ConcurrentQueue<string> Output { get; } = new();
+    public ConcurrentQueue<string> Output { get; }
 
-    private ExporterProcess(Process process, int port)
+    private ExporterProcess(Process process, int port, ConcurrentQueue<string> output)
     {
         _process = process;
+        Output = output;
         Port = port;
     }
 
@@ -48,26 +49,19 @@ public sealed class ExporterProcess : IAsyncDisposable
             psi.Environment.Remove(key);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
             psi.Environment[key] = value;
-        var p = Process.Start(psi)!;
-        var exporter = new ExporterProcess(p, port);
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) exporter.Output.Enqueue(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) exporter.Output.Enqueue(e.Data); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
+        var output = new ConcurrentQueue<string>();
+        var p = ChildProcess.Start(psi, output);
+        var exporter = new ExporterProcess(p, port, output);
+        try
         {
-            if (p.HasExited) throw new InvalidOperationException($"exporter exited with {p.ExitCode}:\n{string.Join("\n", exporter.Output)}");
-            try
-            {
-                if ((await Http.GetAsync(exporter.BaseUrl + "/readyz")).IsSuccessStatusCode) return exporter;
-            }
-            catch (HttpRequestException) { }
-            await Task.Delay(100);
+            await ChildProcess.WaitReadyAsync(p, exporter.BaseUrl + "/readyz", output, "exporter");
+            return exporter;
         }
-        await exporter.DisposeAsync();
-        throw new TimeoutException("exporter not ready within 30 s:\n" + string.Join("\n", exporter.Output));
+        catch
+        {
+            await exporter.DisposeAsync();
+            throw;
+        }
     }
 
     public async Task<string> MetricsTextAsync() => await Http.GetStringAsync(BaseUrl + "/metrics");
@@ -90,15 +84,6 @@ public sealed class ExporterProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync(new CancellationTokenSource(10_000).Token);
-            }
-        }
-        catch (Exception) { }
-        _process.Dispose();
+        await ChildProcess.StopAsync(_process);
     }
 }

@@ -92,15 +92,6 @@ public sealed class ExporterRun : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync(new CancellationTokenSource(10_000).Token);
-            }
-        }
-        catch (Exception) { }
-        _process.Dispose();
+        await ChildProcess.StopAsync(_process);
     }
 }

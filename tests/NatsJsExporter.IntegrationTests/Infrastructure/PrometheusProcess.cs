@@ -17,11 +17,12 @@ public sealed class PrometheusProcess : IAsyncDisposable
 
     public int Port { get; }
     public string BaseUrl => $"http://127.0.0.1:{Port}";
-    public ConcurrentQueue<string> Output { get; } = new();
+    public ConcurrentQueue<string> Output { get; }
 
-    private PrometheusProcess(Process process, string dir, int port)
+    private PrometheusProcess(Process process, string dir, int port, ConcurrentQueue<string> output)
     {
         _process = process;
+        Output = output;
         _dir = dir;
         Port = port;
     }
@@ -72,25 +73,19 @@ public sealed class PrometheusProcess : IAsyncDisposable
             $"--config.file={Path.Combine(dir, "prometheus.yml")}", $"--storage.tsdb.path={Path.Combine(dir, "data")}",
             $"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle", "--log.level=warn",
         }) psi.ArgumentList.Add(a);
-        var p = Process.Start(psi)!;
-        var prom = new PrometheusProcess(p, dir, port);
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) prom.Output.Enqueue(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) prom.Output.Enqueue(e.Data); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
+        var output = new ConcurrentQueue<string>();
+        var p = ChildProcess.Start(psi, output);
+        var prom = new PrometheusProcess(p, dir, port, output);
+        try
         {
-            if (p.HasExited) throw new InvalidOperationException($"prometheus exited with {p.ExitCode}:\n{string.Join("\n", prom.Output)}");
-            try
-            {
-                if ((await Http.GetAsync(prom.BaseUrl + "/-/ready")).IsSuccessStatusCode) return prom;
-            }
-            catch (HttpRequestException) { }
-            await Task.Delay(200);
+            await ChildProcess.WaitReadyAsync(p, prom.BaseUrl + "/-/ready", output, "prometheus");
+            return prom;
         }
-        await prom.DisposeAsync();
-        throw new TimeoutException("prometheus not ready within 30 s:\n" + string.Join("\n", prom.Output));
+        catch
+        {
+            await prom.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Runs an instant query; returns the result array (vector or matrix entries).</summary>
@@ -113,16 +108,7 @@ public sealed class PrometheusProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync(new CancellationTokenSource(10_000).Token);
-            }
-        }
-        catch (Exception) { }
-        _process.Dispose();
+        await ChildProcess.StopAsync(_process);
         try { Directory.Delete(_dir, recursive: true); } catch (Exception) { }
     }
 }
