@@ -138,7 +138,10 @@ public sealed class StatusPageBrowserTests(ITestOutputHelper output)
             await Expect(page.Locator("#streams-table tbody tr:not([hidden])")).ToHaveCountAsync(3);
 
             // The stream page: `nats stream info`'s Cluster Information block, and the consumers.
-            await page.Locator("#streams-table a", new PageLocatorOptions { HasText = "ORDERS" }).ClickAsync();
+            // Follow the link's target (a click can race with the page's own refresh and be lost).
+            var href = await page.Locator("#streams-table a", new PageLocatorOptions { HasText = "ORDERS" }).First.GetAttributeAsync("href");
+            Assert.Equal("/streams/APP/ORDERS", href);
+            await page.GotoAsync(new Uri(new Uri(page.Url), href).ToString());
             await page.WaitForURLAsync("**/streams/APP/ORDERS");
             var cli = page.Locator("#cluster pre");
             await Expect(cli).ToContainTextAsync($"Leader: {streamLeader}");
