@@ -55,4 +55,41 @@ internal static class ChildProcess
         catch (Exception) { }
         p.Dispose();
     }
+
+    /// <summary>Starts a nats-server with its output appended to <paramref name="logPath"/>.</summary>
+    public static Process StartNatsServer(string binary, string configPath, string logPath)
+    {
+        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        var psi = new ProcessStartInfo(binary, $"-c {configPath}") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + binary);
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    /// <summary>Stops a (possibly frozen) nats-server and disposes it; never throws.</summary>
+    public static async Task StopNatsServerAsync(Process? p, bool frozen)
+    {
+        if (p is null) return;
+        try
+        {
+            if (!p.HasExited && frozen) Signals.Send(p.Id, Signals.SIGCONT);
+        }
+        catch (Exception) { }
+        await StopAsync(p);
+    }
+
+    /// <summary>The last lines of every *.log in a folder, for failure messages.</summary>
+    public static string TailLogs(string dir, int lines)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var f in Directory.GetFiles(dir, "*.log").Order(StringComparer.Ordinal))
+        {
+            sb.AppendLine($"--- {Path.GetFileName(f)} (last {lines} lines)");
+            foreach (var l in File.ReadAllLines(f).TakeLast(lines)) sb.AppendLine(l);
+        }
+        return sb.ToString();
+    }
 }

@@ -101,19 +101,7 @@ public sealed class NatsCluster : IAsyncDisposable
 
     private void Launch(Node n)
     {
-        var psi = new ProcessStartInfo(_binary, $"-c {n.ConfigPath}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var log = new StreamWriter(Path.Combine(_dir, n.Name + ".log"), append: true) { AutoFlush = true };
-        var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + _binary);
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        n.Process = p;
+        n.Process = ChildProcess.StartNatsServer(_binary, n.ConfigPath, Path.Combine(_dir, n.Name + ".log"));
         n.Frozen = false;
     }
 
@@ -232,33 +220,13 @@ public sealed class NatsCluster : IAsyncDisposable
         return exited;
     }
 
-    public string Logs()
-    {
-        var sb = new StringBuilder();
-        foreach (var f in Directory.GetFiles(_dir, "*.log"))
-        {
-            var lines = File.ReadAllLines(f);
-            sb.AppendLine($"--- {Path.GetFileName(f)} (last 15 lines)");
-            foreach (var l in lines.TakeLast(15)) sb.AppendLine(l);
-        }
-        return sb.ToString();
-    }
+    public string Logs() => ChildProcess.TailLogs(_dir, 15);
 
     public async ValueTask DisposeAsync()
     {
         foreach (var n in Nodes)
         {
-            try
-            {
-                if (n.Process is { HasExited: false } p)
-                {
-                    if (n.Frozen) Signals.Send(p.Id, Signals.SIGCONT);
-                    p.Kill(entireProcessTree: true);
-                    await p.WaitForExitAsync(new CancellationTokenSource(10_000).Token);
-                }
-                n.Process?.Dispose();
-            }
-            catch (Exception) { }
+            await ChildProcess.StopNatsServerAsync(n.Process, n.Frozen);
         }
         try { Directory.Delete(_dir, recursive: true); } catch (Exception) { }
     }
