@@ -153,6 +153,34 @@ public sealed class SystemAccountTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_tls_server_signed_by_another_ca_gives_one_clear_message_and_the_right_ca_connects()
+    {
+        using var serverCerts = new NatsJsExporter.Tests.Support.TestCerts("server CA");
+        using var otherCa = new NatsJsExporter.Tests.Support.TestCerts("some other CA");
+        await using var cluster = await NatsCluster.StartAsync(size: 1, extraConfig: $$"""
+            tls {
+              cert_file: "{{serverCerts.CertFile}}"
+              key_file: "{{serverCerts.KeyFile}}"
+            }
+            """);
+        var url = $"tls://127.0.0.1:{cluster["n1"].ClientPort}";
+        var env = new Dictionary<string, string> { ["NATSJS_NATS_PASSWORD"] = "sys" };
+
+        await using (var wrong = await ExporterProcess.StartWithEnvironmentAsync(env,
+            "--nats-url", url, "--nats-user", "sys", "--nats-tls-ca", otherCa.CaFile, "--interval", "1s", "--timeout", "800ms"))
+        {
+            await wrong.WaitForAsync("a tls error", e => e.Find("natsjs_scrape_errors_total", L("reason", "tls")).Any(), Converge);
+            var line = Assert.Single(wrong.Output, l => l.Contains("TLS with NATS at " + url, StringComparison.Ordinal));
+            Assert.Contains("--nats-tls-ca", line);
+            Assert.Equal(200, (int)(await new HttpClient().GetAsync(wrong.BaseUrl + "/healthz")).StatusCode);
+        }
+
+        await using var right = await ExporterProcess.StartWithEnvironmentAsync(env,
+            "--nats-url", url, "--nats-user", "sys", "--nats-tls-ca", serverCerts.CaFile, "--interval", "1s", "--timeout", "800ms");
+        await right.WaitForAsync("n1 up over TLS", e => e.Value("natsjs_up", L("server", "n1")) == 1, Converge);
+    }
+
+    [Fact]
     public async Task The_server_restarted_under_the_exporter_resumes_without_restarting_the_exporter()
     {
         // One server, so the client has nowhere to fail over to (in a cluster it moves to another

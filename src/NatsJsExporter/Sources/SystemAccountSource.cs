@@ -323,10 +323,14 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
     {
         var text = string.Join(": ", Flatten(ex).Select(e => e.Message).Distinct());
         var url = _options.SafeUrl;
-        if (text.Contains("Authorization Violation", StringComparison.OrdinalIgnoreCase) || text.Contains("authentication", StringComparison.OrdinalIgnoreCase))
-            return ("auth", $"NATS at {url} refused the credentials (authorization violation): check --nats-user and --nats-password-file, --nats-creds or --nats-nkey ({_options.Origin})");
-        if (text.Contains("certificate", StringComparison.OrdinalIgnoreCase) || text.Contains("SSL", StringComparison.Ordinal) || text.Contains("TLS", StringComparison.Ordinal))
+        // TLS first: .NET reports a failed handshake as an AuthenticationException ("Authentication
+        // failed, see inner exception"), which is not a credentials problem.
+        if (Flatten(ex).Any(e => e is System.Security.Authentication.AuthenticationException)
+            || text.Contains("certificate", StringComparison.OrdinalIgnoreCase) || text.Contains("SSL", StringComparison.Ordinal) || text.Contains("TLS", StringComparison.Ordinal))
             return ("tls", $"TLS with NATS at {url} failed ({text}); check --nats-tls-ca (the CA that signed the server's certificate) and the client certificate");
+        if (text.Contains("Authorization Violation", StringComparison.OrdinalIgnoreCase) || text.Contains("Authentication Timeout", StringComparison.OrdinalIgnoreCase)
+            || text.Contains("Authentication Expired", StringComparison.OrdinalIgnoreCase))
+            return ("auth", $"NATS at {url} refused the credentials (authorization violation): check --nats-user and --nats-password-file, --nats-creds or --nats-nkey ({_options.Origin})");
         return ("nats_connection", $"cannot connect to NATS at {url} ({text}); is the URL right and the server up? Retrying with back-off");
     }
 
