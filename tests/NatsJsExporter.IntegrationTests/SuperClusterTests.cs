@@ -154,17 +154,23 @@ public sealed class SuperClusterTests(ITestOutputHelper output)
         await CreateStreamAsync(js, "SHIPMENTS", "c2");
         await PublishAsync(js, "ORDERS", 5);
         await PublishAsync(js, "SHIPMENTS", 5);
-        // System-account mode through a server in c1: c2's answers arrive over the gateway.
-        await using var exporter = await StartExporterAsync(sc, "system", connectTo: "n1-c1");
-        await exporter.WaitForAsync("both streams current, meta group current", e =>
-            AllCurrent("ORDERS", 3)(e) && AllCurrent("SHIPMENTS", 3)(e)
-            && e.Find("natsjs_meta_peer_current").Count(s => s.Value == 1) == 6, Converge);
-
         // A c2 follower that leads neither SHIPMENTS nor the meta group.
         var (streamLeader, _) = await sc.StreamGroupAsync("SHIPMENTS");
         var metaLeader = await sc.MetaLeaderAsync();
         var victim = C2.First(n => n != streamLeader && n != metaLeader);
-        output.WriteLine($"SHIPMENTS leader {streamLeader}, meta leader {metaLeader}, freezing {victim}");
+        // System-account mode through a server in c1: c2's answers arrive over the gateway. Each c1
+        // server sends to c2 through one c2 server (its outbound gateway); through the victim, the
+        // PING would reach no c2 server until the gateway's pings give up on it (a real blind spot,
+        // see README "Failure behaviour"), so connect through a c1 server whose gateway avoids it.
+        var gateways = new Dictionary<string, string?>();
+        foreach (var n in C1) gateways[n] = await sc.OutboundGatewayPeerAsync(n, "c2");
+        var connectTo = C1.FirstOrDefault(n => gateways[n] is { } peer && peer != victim) ?? "n1-c1";
+        output.WriteLine($"SHIPMENTS leader {streamLeader}, meta leader {metaLeader}, freezing {victim}; "
+            + $"c1 gateways to c2: {string.Join(", ", gateways.Select(kv => $"{kv.Key}->{kv.Value}"))}; exporter connects to {connectTo}");
+        await using var exporter = await StartExporterAsync(sc, "system", connectTo: connectTo);
+        await exporter.WaitForAsync("both streams current, meta group current", e =>
+            AllCurrent("ORDERS", 3)(e) && AllCurrent("SHIPMENTS", 3)(e)
+            && e.Find("natsjs_meta_peer_current").Count(s => s.Value == 1) == 6, Converge);
         using var publishing = new CancellationTokenSource();
         var publisher = Task.Run(async () =>
         {

@@ -46,7 +46,7 @@ public sealed record HealthReport(IReadOnlyList<Problem> Problems)
 ///
 /// Critical: no target answered; stale data; a meta group, stream or consumer without a
 /// leader; a replicated stream that lost its quorum (fewer current, online replicas than a
-/// majority). Warning: a target down; an outdated or offline stream replica, consumer replica
+/// majority). Warning: a target down; fewer servers known than expected; an outdated or offline stream replica, consumer replica
 /// or meta peer; an under-replicated stream (fewer peers than replicas configured); a source
 /// or mirror reporting an error.
 /// </summary>
@@ -69,6 +69,14 @@ public static class HealthCheck
                     Severity = Severity.Warning, Kind = "target_down", Peer = t.Label,
                     Message = $"server {t.Label} did not answer: {t.LastError ?? "no answer"}",
                 });
+        var (answered, expected) = Answered(s);
+        long unheard = expected - s.Targets.Count;
+        if (answered > 0 && unheard > 0)
+            list.Add(new Problem
+            {
+                Severity = Severity.Warning, Kind = "servers_missing",
+                Message = $"{answered} of {expected} expected servers answered; {unheard} not heard from at all (a cluster cut off behind its gateway, a server without JetStream, or a wrong --expected-servers)",
+            });
         var age = now - s.CollectedAt;
         if (s.PollInterval > TimeSpan.Zero && age > StaleIntervals * s.PollInterval)
             list.Add(new Problem
@@ -161,6 +169,13 @@ public static class HealthCheck
         var ordered = list.Select((p, i) => (p, i)).OrderByDescending(x => x.p.Severity).ThenBy(x => x.i).Select(x => x.p).ToArray();
         return new HealthReport(ordered);
     }
+
+    /// <summary>
+    /// Servers that answered the last poll, and the servers expected: the configured or discovered
+    /// count, or the targets known, whichever is larger. The "n/m servers answered" of every view.
+    /// </summary>
+    public static (int Answered, long Expected) Answered(ClusterSnapshot s) =>
+        (s.Targets.Count(t => t.Up), Math.Max(s.ServersExpected ?? 0, s.Targets.Count));
 
     /// <summary>A replica that is current and online (unknown health is not healthy).</summary>
     public static bool Healthy(PeerView p) => p.Current == true && p.Offline != true;

@@ -133,7 +133,8 @@ public static class ReportCommand
             if (warn > 0) sb.Append(warn).Append(warn == 1 ? " warning; " : " warnings; ");
         }
         int consumers = s.Streams.Sum(x => x.Consumers.Count);
-        sb.Append(s.Targets.Count(t => t.Up)).Append('/').Append(s.Targets.Count).Append(" servers answered, ")
+        var (answered, expected) = HealthCheck.Answered(s);
+        sb.Append(answered).Append('/').Append(expected).Append(" servers answered, ")
           .Append(s.Streams.Count).Append(s.Streams.Count == 1 ? " stream, " : " streams, ")
           .Append(consumers).Append(consumers == 1 ? " consumer" : " consumers");
         return sb.ToString();

@@ -137,11 +137,11 @@ public static class StatusPage
 
     private static void Meta(StringBuilder sb, ClusterSnapshot s, DateTimeOffset now, string version)
     {
-        int up = s.Targets.Count(t => t.Up);
+        var (up, expected) = HealthCheck.Answered(s);
         sb.Append("<p class=\"meta\">collected <time datetime=\"").Append(s.CollectedAt.ToString("O", CultureInfo.InvariantCulture)).Append("\">")
           .Append(s.CollectedAt.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)).Append("</time> (")
           .Append(H(Format.Ago(Math.Max(0, (now - s.CollectedAt).TotalSeconds)))).Append(") &middot; ")
-          .Append(up.ToString(CultureInfo.InvariantCulture)).Append('/').Append(s.Targets.Count.ToString(CultureInfo.InvariantCulture)).Append(" servers answered &middot; poll every ")
+          .Append(up.ToString(CultureInfo.InvariantCulture)).Append('/').Append(expected.ToString(CultureInfo.InvariantCulture)).Append(" servers answered &middot; poll every ")
           .Append(H(Format.Duration(s.PollInterval.TotalSeconds))).Append(" &middot; natsjs-exporter ").Append(H(version))
           .Append(" &middot; <a href=\"/metrics\">metrics</a> &middot; <a href=\"/api/v1/snapshot\">JSON</a></p>");
     }

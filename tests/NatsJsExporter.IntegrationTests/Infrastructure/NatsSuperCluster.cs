@@ -84,6 +84,9 @@ public sealed class NatsSuperCluster : IAsyncDisposable
             File.WriteAllText(n.ConfigPath, $$"""
                 server_name: {{n.Name}}
                 listen: 127.0.0.1:{{n.ClientPort}}
+                # Give up on a silent (frozen) route or gateway peer within seconds, not minutes.
+                ping_interval: "2s"
+                ping_max: 3
                 http: 127.0.0.1:{{n.MonitorPort}}
                 jetstream {
                   store_dir: "{{Path.Combine(dir, n.Name)}}"
@@ -184,6 +187,19 @@ public sealed class NatsSuperCluster : IAsyncDisposable
         foreach (var n in Nodes.Where(n => n.Running))
             if ((await MetaAsync(n))?["leader"]?.GetValue<string>() is { Length: > 0 } leader) return leader;
         return null;
+    }
+
+    /// <summary>
+    /// The server of <paramref name="cluster"/> that <paramref name="from"/>'s outbound gateway
+    /// connection goes to (from /gatewayz). Everything <paramref name="from"/> sends to that cluster,
+    /// a system-account PING included, enters it through this one server: freeze it and the whole
+    /// cluster goes quiet for <paramref name="from"/> until the gateway's pings give up on it.
+    /// </summary>
+    public async Task<string?> OutboundGatewayPeerAsync(string from, string cluster)
+    {
+        var gw = await Http.GetFromJsonAsync<JsonObject>(this[from].MonitorUrl + "/gatewayz");
+        int? port = gw?["outbound_gateways"]?[cluster]?["connection"]?["port"]?.GetValue<int>();
+        return Nodes.FirstOrDefault(n => n.GatewayPort == port)?.Name;
     }
 
     /// <summary>The stream's leader and peer set (leader first) as the running servers report it.</summary>

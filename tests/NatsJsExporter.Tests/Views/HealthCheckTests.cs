@@ -95,6 +95,28 @@ public class HealthCheckTests
     }
 
     [Fact]
+    public void Fewer_servers_known_than_expected_is_a_warning_and_the_summary_counts_the_expected()
+    {
+        // One-shot system-account poll while a gateway peer of the other cluster is frozen: only
+        // this cluster's three servers answer, the meta group says five. Not "all healthy".
+        var s = Fixtures.Snapshot("2.9.10-cluster-healthy") with { ServersExpected = 5 };
+        var health = HealthCheck.Evaluate(s, Now);
+
+        var p = Assert.Single(health.Problems);
+        Assert.Equal((Severity.Warning, "servers_missing"), (p.Severity, p.Kind));
+        Assert.StartsWith("3 of 5 expected servers answered; 2 not heard from at all", p.Message);
+        Assert.Equal(1, health.ExitCode);
+        Assert.Equal((3, 5L), HealthCheck.Answered(s));
+
+        // Servers already listed as down are named by target_down, not counted twice.
+        var oneDown = s with { ServersExpected = 3, Targets = s.Targets.Select((t, i) => i == 0 ? t with { Up = false } : t).ToArray() };
+        var h2 = HealthCheck.Evaluate(oneDown, Now);
+        Assert.DoesNotContain(h2.Problems, x => x.Kind == "servers_missing");
+        Assert.Single(h2.Problems, x => x.Kind == "target_down");
+        Assert.Equal((2, 3L), HealthCheck.Answered(oneDown));
+    }
+
+    [Fact]
     public void Under_replicated_leaderless_and_quorum_lost_streams()
     {
         var s = Fixtures.Snapshot("2.9.10-cluster-healthy");
