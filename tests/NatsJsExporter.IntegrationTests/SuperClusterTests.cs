@@ -65,27 +65,7 @@ public sealed class SuperClusterTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task PublishAsync(INatsJSContext js, string stream, int count)
-    {
-        // A stream just created (or just stepped down) may not answer its first publish in time:
-        // retry each message a few times before failing.
-        for (int i = 0; i < count; i++)
-        {
-            var msgId = Guid.NewGuid().ToString("N"); // the same id on a retry: the stream keeps one copy
-            for (int attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    (await js.PublishAsync($"{stream.ToLowerInvariant()}.new", $"message {i}", opts: new NatsJSPubOpts { MsgId = msgId })).EnsureSuccess();
-                    break;
-                }
-                catch (NatsJSPublishNoResponseException) when (attempt < 5)
-                {
-                    await Task.Delay(1000);
-                }
-            }
-        }
-    }
+    private static Task PublishAsync(INatsJSContext js, string stream, int count) => Demo.PublishAsync(js, stream, count);
 
     private static Func<Exposition, bool> AllCurrent(string stream, int peers) => e =>
         e.Find("natsjs_stream_peer_current", L("stream", stream)).Count(s => s.Value == 1) == peers;

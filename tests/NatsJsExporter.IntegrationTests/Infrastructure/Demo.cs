@@ -65,12 +65,31 @@ public sealed class Demo : IAsyncDisposable
         }
     }
 
-    public async Task PublishAsync(string stream, int count)
+    public Task PublishAsync(string stream, int count) => PublishAsync(Js, stream, count);
+
+    /// <summary>
+    /// Publishes <paramref name="count"/> messages to <paramref name="stream"/>, each acknowledged once.
+    /// A stream just created (or whose leader just stepped down) may not answer its first publish:
+    /// each message is retried with the same message id, so the stream keeps exactly one copy.
+    /// </summary>
+    public static async Task PublishAsync(INatsJSContext js, string stream, int count)
     {
         for (int i = 0; i < count; i++)
         {
-            var ack = await Js.PublishAsync($"{stream.ToLowerInvariant()}.new", $"message {i}");
-            ack.EnsureSuccess();
+            var msgId = Guid.NewGuid().ToString("N");
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                try
+                {
+                    (await js.PublishAsync($"{stream.ToLowerInvariant()}.new", $"message {i}", opts: new NatsJSPubOpts { MsgId = msgId })).EnsureSuccess();
+                    break;
+                }
+                catch (NatsJSPublishNoResponseException) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(500);
+                }
+            }
         }
     }
 
