@@ -23,6 +23,8 @@ public sealed record HarnessOptions
     public string? Exporter { get; init; }
     /// <summary>workstation (as the Dockerfile runs it), server, or default (the runtimeconfig's).</summary>
     public string Gc { get; init; } = "workstation";
+    /// <summary>Environment variables for the exporter only (e.g. DOTNET_GCHeapHardLimit=0x1E000000).</summary>
+    public IReadOnlyDictionary<string, string> ExporterEnvironment { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>
@@ -127,6 +129,8 @@ public sealed class CycleHarness(HarnessOptions o)
             if (!exporter.HasExited) exporter.Kill();
             await exporter.WaitForExitAsync();
             var log = _exporterLog.ToString();
+            foreach (var pollLine in log.Split('\n').Where(l => l.Contains("Poll done", StringComparison.Ordinal)).TakeLast(1))
+                Say($"exporter: {pollLine.Trim()}");
             var warnings = log.Split('\n').Count(l => l.Contains(" WRN ") || l.Contains(" ERR "));
             if (warnings > 0) Say($"exporter logged {warnings} warning/error lines, first: {log.Split('\n').First(l => l.Contains(" WRN ") || l.Contains(" ERR "))}");
         }
@@ -233,6 +237,7 @@ public sealed class CycleHarness(HarnessOptions o)
         foreach (var a in new[] { "--monitor-urls", string.Join(",", urls), "--interval", ms, "--timeout", ms, "--listen", $"127.0.0.1:{port}", "--log-level", "debug" })
             psi.ArgumentList.Add(a);
         if (o.Gc != "default") psi.Environment["DOTNET_gcServer"] = o.Gc == "server" ? "1" : "0";
+        foreach (var (k, v) in o.ExporterEnvironment) psi.Environment[k] = v;
         var p = Process.Start(psi)!;
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_exporterLog) _exporterLog.AppendLine(e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_exporterLog) _exporterLog.AppendLine(e.Data); };

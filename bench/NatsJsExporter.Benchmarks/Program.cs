@@ -35,6 +35,8 @@ if (args.Length > 0 && args[0] is "cycle" or "steps" or "jsz")
                 Scrapers = Int("scrapers", 4),
                 Exporter = flags.GetValueOrDefault("exporter"),
                 Gc = flags.GetValueOrDefault("gc") ?? "workstation",
+                ExporterEnvironment = flags.TryGetValue("exporter-env", out var env) && env.Split('=', 2) is [var k, var v]
+                    ? new Dictionary<string, string> { [k] = v } : new Dictionary<string, string>(),
             }).RunAsync();
         case "jsz":
         {
@@ -67,7 +69,7 @@ if (args.Length > 0 && args[0] is "cycle" or "steps" or "jsz")
                 double parse = t1 - t0, merge = t2 - t1, render = t3 - t2;
                 previous = snap;
                 if (r > 0) times.Add((parse, merge, render, GC.GetTotalAllocatedBytes(precise: true) - a0));
-                if (r == 0)
+                if (r <= 1)
                 {
                     long withAll = GC.GetTotalMemory(forceFullCollection: true);
                     GC.KeepAlive(reports);
@@ -81,6 +83,7 @@ if (args.Length > 0 && args[0] is "cycle" or "steps" or "jsz")
             var ctx = NatsJsExporter.Model.JszJsonContext.Default;
             if (Environment.GetEnvironmentVariable("BUF") is { } buf)
                 ctx = new NatsJsExporter.Model.JszJsonContext(new System.Text.Json.JsonSerializerOptions(ctx.Options) { DefaultBufferSize = int.Parse(buf) });
+            long heapBeforeStreams = GC.GetTotalMemory(forceFullCollection: true);
             for (int r = 0; r < Math.Min(reps, 5); r++)
             {
                 double s0 = Cpu();
@@ -91,7 +94,7 @@ if (args.Length > 0 && args[0] is "cycle" or "steps" or "jsz")
                 }
                 ps.Add(Cpu() - s0);
             }
-            Console.WriteLine($"parse from a stream (DeserializeAsync, as the exporter reads): {ps.Order().ElementAt(ps.Count / 2):0} ms CPU");
+            Console.WriteLine($"parse from a stream (DeserializeAsync, as the exporter reads): {ps.Order().ElementAt(ps.Count / 2):0} ms CPU; live heap after: {(GC.GetTotalMemory(forceFullCollection: true) - heapBeforeStreams) / 1048576.0:0} MB more than before");
             Console.WriteLine($"CPU, median of {reps}: parse {Med(t => t.Parse):0} ms, merge {Med(t => t.Merge):0} ms, render {Med(t => t.Render):0} ms, allocated {Med(t => t.Alloc) / 1048576.0:0} MB per cycle");
             return 0;
         }

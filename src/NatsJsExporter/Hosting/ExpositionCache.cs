@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 using NatsJsExporter.Metrics;
 
 namespace NatsJsExporter.Hosting;
@@ -19,12 +20,13 @@ public sealed class ExpositionCache(TimeProvider? time = null)
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly long[] _lastWanted = new long[4];
-    private readonly Entry?[] _entries = new Entry?[2]; // the current snapshot and the one before it (requests in flight)
-    private int _next;
 
-    private sealed class Entry(PublishedSnapshot source)
+    // Per published snapshot, its encodings; an entry lives exactly as long as its snapshot (the
+    // one being served, or an older one a slow request still sends), never keeping one alive.
+    private readonly ConditionalWeakTable<PublishedSnapshot, Entry> _entries = new();
+
+    private sealed class Entry
     {
-        public readonly PublishedSnapshot Source = source;
         public readonly byte[]?[] Bytes = new byte[4][];
     }
 
@@ -37,24 +39,24 @@ public sealed class ExpositionCache(TimeProvider? time = null)
     {
         if (encoding == ExpositionEncoding.Text) return published.Exposition;
         Volatile.Write(ref _lastWanted[(int)encoding], _time.GetUtcNow().UtcTicks);
-        return GetOrEncode(EntryFor(published), encoding);
+        return GetOrEncode(published, encoding);
     }
 
     /// <summary>Makes the encodings scrapers asked for recently; call before the snapshot is served.</summary>
     public void Prepare(PublishedSnapshot published)
     {
         long now = _time.GetUtcNow().UtcTicks;
-        Entry? entry = null;
         for (int e = 1; e < 4; e++)
         {
             long last = Volatile.Read(ref _lastWanted[e]);
             if (last == 0 || now - last > RememberWanted.Ticks) continue;
-            GetOrEncode(entry ??= EntryFor(published), (ExpositionEncoding)e);
+            GetOrEncode(published, (ExpositionEncoding)e);
         }
     }
 
-    private byte[] GetOrEncode(Entry entry, ExpositionEncoding encoding)
+    private byte[] GetOrEncode(PublishedSnapshot published, ExpositionEncoding encoding)
     {
+        var entry = _entries.GetValue(published, static _ => new Entry());
         int i = (int)encoding;
         var bytes = Volatile.Read(ref entry.Bytes[i]);
         if (bytes is not null) return bytes;
@@ -63,7 +65,7 @@ public sealed class ExpositionCache(TimeProvider? time = null)
             bytes = entry.Bytes[i];
             if (bytes is null)
             {
-                bytes = Encode(entry.Source.Exposition, encoding);
+                bytes = Encode(published.Exposition, encoding);
                 Interlocked.Increment(ref _encodes);
                 Volatile.Write(ref entry.Bytes[i], bytes);
             }
@@ -71,27 +73,14 @@ public sealed class ExpositionCache(TimeProvider? time = null)
         }
     }
 
-    private Entry EntryFor(PublishedSnapshot published)
-    {
-        lock (_entries)
-        {
-            foreach (var e in _entries)
-                if (e is not null && ReferenceEquals(e.Source, published)) return e;
-            var entry = new Entry(published);
-            _entries[_next] = entry;
-            _next = (_next + 1) % _entries.Length;
-            return entry;
-        }
-    }
-
-    public static byte[] Encode(byte[] text, ExpositionEncoding encoding)
+    public static byte[] Encode(ReadOnlyMemory<byte> text, ExpositionEncoding encoding)
     {
         switch (encoding)
         {
             case ExpositionEncoding.Text:
-                return text;
+                return text.ToArray();
             case ExpositionEncoding.OpenMetrics:
-                return OpenMetricsText.FromText(text);
+                return OpenMetricsText.FromText(text.Span);
             default:
                 // Fastest: the exposition is label-heavy and repetitive, so it already shrinks about
                 // tenfold; Optimal costs several times the CPU for a few % less.
@@ -99,8 +88,8 @@ public sealed class ExpositionCache(TimeProvider? time = null)
                 {
                     using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true))
                     {
-                        if (encoding == ExpositionEncoding.OpenMetricsGzip) OpenMetricsText.Write(text, gz);
-                        else gz.Write(text);
+                        if (encoding == ExpositionEncoding.OpenMetricsGzip) OpenMetricsText.Write(text.Span, gz);
+                        else gz.Write(text.Span);
                     }
                     return ms.ToArray();
                 }

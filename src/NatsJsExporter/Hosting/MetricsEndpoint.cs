@@ -36,8 +36,21 @@ public static class MetricsEndpoint
         response.Headers.Vary = "Accept, Accept-Encoding";
         if (gzip) response.Headers.ContentEncoding = "gzip";
         response.ContentLength = snapshotPart.Length + tail.Length;
-        await response.Body.WriteAsync(snapshotPart, ctx.RequestAborted);
+        await WriteChunkedAsync(response.Body, snapshotPart, ctx.RequestAborted);
         await response.Body.WriteAsync(tail, ctx.RequestAborted);
+    }
+
+    public const int WriteChunk = 64 * 1024;
+
+    /// <summary>
+    /// Writes in slices, each awaited: Kestrel copies a write whole into its pinned output buffers
+    /// before sending, so one 100 MB write would pin another 100 MB per scraper (and the pool keeps
+    /// it). Slices let backpressure from a slow or departing scraper stop the copying.
+    /// </summary>
+    public static async Task WriteChunkedAsync(Stream body, ReadOnlyMemory<byte> data, CancellationToken ct)
+    {
+        for (int offset = 0; offset < data.Length; offset += WriteChunk)
+            await body.WriteAsync(data.Slice(offset, Math.Min(WriteChunk, data.Length - offset)), ct);
     }
 
     // The exporter process itself (CPU, memory, GC), from prometheus-net; OpenMetrics ends with # EOF.

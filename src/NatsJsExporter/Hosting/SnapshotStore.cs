@@ -2,8 +2,8 @@ using NatsJsExporter.Snapshot;
 
 namespace NatsJsExporter.Hosting;
 
-/// <summary>A snapshot and its exposition, rendered once, published together.</summary>
-public sealed record PublishedSnapshot(ClusterSnapshot Snapshot, byte[] Exposition);
+/// <summary>A snapshot and its exposition (text format, UTF-8), rendered once, published together.</summary>
+public sealed record PublishedSnapshot(ClusterSnapshot Snapshot, ReadOnlyMemory<byte> Exposition);
 
 /// <summary>Holds the latest published snapshot. Readers always see a whole one: the reference is swapped atomically.</summary>
 public sealed class SnapshotStore(ExpositionCache? encodings = null)

@@ -60,17 +60,9 @@ public sealed class ExpositionWriter
     private MetricType _pendingType;
     private byte[]? _current;
 
-    // A large render's working buffer is kept for the next one: renders of a big cluster are all
-    // about the same size, and a fresh 100 MB array every poll costs page faults and zeroing.
-    private const int SpareMinimum = 1 << 20;
-    private static byte[]? s_spare;
-
     public ExpositionWriter(int initialCapacity = 64 * 1024)
     {
-        initialCapacity = Math.Max(initialCapacity, 256);
-        _buf = initialCapacity >= SpareMinimum && Interlocked.Exchange(ref s_spare, null) is { } spare && spare.Length >= initialCapacity
-            ? spare
-            : GC.AllocateUninitializedArray<byte>(initialCapacity);
+        _buf = GC.AllocateUninitializedArray<byte>(Math.Max(initialCapacity, 256));
     }
 
     public ReadOnlyMemory<byte> WrittenMemory => _buf.AsMemory(0, _pos);
@@ -84,12 +76,16 @@ public sealed class ExpositionWriter
         return result;
     }
 
-    /// <summary>The exposition; the writer must not be used afterwards (its buffer goes to the next render).</summary>
-    public byte[] ToArrayAndRelease()
+    /// <summary>
+    /// The exposition, in the writer's own buffer when it fits well (no copy of a 100 MB render);
+    /// copied to an exact array only when more than a quarter of the buffer would be left unused.
+    /// The writer must not be used afterwards.
+    /// </summary>
+    public ReadOnlyMemory<byte> Detach()
     {
-        var result = ToArray();
-        if (_buf.Length >= SpareMinimum && (Volatile.Read(ref s_spare)?.Length ?? 0) < _buf.Length)
-            Volatile.Write(ref s_spare, _buf);
+        ReadOnlyMemory<byte> result = _buf.Length - _pos > _buf.Length / 4 && _buf.Length > 64 * 1024
+            ? ToArray()
+            : _buf.AsMemory(0, _pos);
         _buf = [];
         _pos = 0;
         return result;

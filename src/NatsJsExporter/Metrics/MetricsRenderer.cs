@@ -5,16 +5,24 @@ namespace NatsJsExporter.Metrics;
 /// <summary>Snapshot in, exposition text out. Pure: the same snapshot always renders the same bytes.</summary>
 public static class MetricsRenderer
 {
-    public static byte[] Render(ClusterSnapshot snapshot, string version, bool includeExporter = true)
+    /// <summary>The exposition as a new array.</summary>
+    public static byte[] Render(ClusterSnapshot snapshot, string version, bool includeExporter = true) =>
+        RenderMemory(snapshot, version, includeExporter).ToArray();
+
+    /// <summary>
+    /// The exposition in the render buffer itself (no copy). <paramref name="sizeHint"/>: the
+    /// previous render's size, so a large cluster's buffer is allocated once at about the right size.
+    /// </summary>
+    public static ReadOnlyMemory<byte> RenderMemory(ClusterSnapshot snapshot, string version, bool includeExporter = true, int sizeHint = 0)
     {
-        var w = new ExpositionWriter(EstimateSize(snapshot));
+        var w = new ExpositionWriter(sizeHint > 0 ? (int)Math.Min(sizeHint + sizeHint / 32 + 64 * 1024L, Array.MaxLength) : EstimateSize(snapshot));
         if (includeExporter) ExporterMetrics.Write(w, snapshot, version);
         ServerMetrics.Write(w, snapshot);
         MetaMetrics.Write(w, snapshot);
         AccountMetrics.Write(w, snapshot);
         StreamMetrics.Write(w, snapshot);
         ConsumerMetrics.Write(w, snapshot);
-        return w.ToArrayAndRelease();
+        return w.Detach();
     }
 
     private static int EstimateSize(ClusterSnapshot s)

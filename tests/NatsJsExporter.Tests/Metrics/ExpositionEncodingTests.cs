@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -8,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using NatsJsExporter.Hosting;
 using NatsJsExporter.Metrics;
+using NatsJsExporter.Snapshot;
 using NatsJsExporter.Tests.Golden;
 using NatsJsExporter.Tests.Support;
 
@@ -103,10 +105,63 @@ public class ExpositionEncodingTests
         Assert.Equal(3, host.Cache.EncodeCount);
 
         // The next snapshot: encodings scrapers asked for are made at publish, before any request.
-        host.Store.Publish(published with { Exposition = [.. exposition] });
+        host.Store.Publish(published with { Exposition = exposition.ToArray() });
         Assert.Equal(6, host.Cache.EncodeCount);
         await GetAsync(host.Http, PrometheusAccept, gzip: true);
         Assert.Equal(6, host.Cache.EncodeCount);
+    }
+
+    [Fact]
+    public async Task A_large_exposition_is_sent_in_slices_so_the_server_never_copies_it_whole()
+    {
+        // Kestrel copies each write into pinned buffers before sending: one 100 MB write per scraper
+        // pinned (and pooled) another 100 MB each at 10,000 streams.
+        var data = new byte[MetricsEndpoint.WriteChunk * 5 + 123];
+        Random.Shared.NextBytes(data);
+        var sink = new RecordingStream();
+        await MetricsEndpoint.WriteChunkedAsync(sink, data, default);
+        Assert.Equal(data, sink.ToArray());
+        Assert.Equal(6, sink.Writes.Count);
+        Assert.All(sink.Writes, n => Assert.InRange(n, 1, MetricsEndpoint.WriteChunk));
+    }
+
+    private sealed class RecordingStream : MemoryStream
+    {
+        public List<int> Writes { get; } = [];
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Writes.Add(buffer.Length);
+            return base.WriteAsync(buffer, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public void The_encodings_cache_never_keeps_a_replaced_snapshot_and_its_exposition_alive()
+    {
+        // At 10,000 streams an exposition is ~110 MB: a cache entry holding the previous one would
+        // double the exporter's memory between polls.
+        var cache = new ExpositionCache();
+        var store = new SnapshotStore(cache);
+        var snapshot = Fixtures.Snapshot("2.9.10-cluster-healthy");
+        var text = GoldenTests.Render("2.9.10-cluster-healthy");
+        var old = PublishAndScrape(store, cache, snapshot, text);
+        for (int i = 0; i < 3; i++) PublishAndScrape(store, cache, snapshot, text);
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.False(old.TryGetTarget(out _), "a replaced snapshot is still reachable");
+        Assert.Equal(4, cache.EncodeCount);
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        static WeakReference<PublishedSnapshot> PublishAndScrape(SnapshotStore store, ExpositionCache cache, ClusterSnapshot s, byte[] text)
+        {
+            var published = new PublishedSnapshot(s, text.ToArray());
+            store.Publish(published);
+            Assert.False(cache.Get(published, ExpositionEncoding.TextGzip).IsEmpty);
+            return new WeakReference<PublishedSnapshot>(published);
+        }
     }
 
     [Fact]

@@ -64,7 +64,7 @@ public sealed class HttpEdgeFaultTests : IAsyncDisposable
         var poller = new Poller(source, new SnapshotStore(), log, TimeSpan.FromSeconds(15));
         var sw = Stopwatch.StartNew();
         var published = await poller.PollOnceAsync(CancellationToken.None);
-        var outcome = new Outcome(Encoding.UTF8.GetString(published.Exposition), log, sw.Elapsed, badUrl.TrimEnd('/'));
+        var outcome = new Outcome(Encoding.UTF8.GetString(published.Exposition.Span), log, sw.Elapsed, badUrl.TrimEnd('/'));
         Assert.True(outcome.Elapsed < Timeout + Slack, $"poll took {outcome.Elapsed}");
         AssertGoodIntact(outcome.Metrics);
         return outcome;
@@ -285,7 +285,7 @@ public sealed class HttpEdgeFaultTests : IAsyncDisposable
                 var source = new HttpMonitorSource(HttpMonitorSource.CreateHttpClient(Timeout), urls, Timeout);
                 var log = new ListLogger();
                 var published = await new Poller(source, new SnapshotStore(), log, TimeSpan.FromSeconds(15)).PollOnceAsync(default);
-                return (Encoding.UTF8.GetString(published.Exposition), log);
+                return (Encoding.UTF8.GetString(published.Exposition.Span), log);
             }
 
             var forward = await Poll(servers);
