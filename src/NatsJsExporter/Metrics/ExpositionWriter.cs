@@ -65,10 +65,6 @@ public sealed class ExpositionWriter
         _buf = GC.AllocateUninitializedArray<byte>(Math.Max(initialCapacity, 256));
     }
 
-    public ReadOnlyMemory<byte> WrittenMemory => _buf.AsMemory(0, _pos);
-
-    public int WrittenCount => _pos;
-
     public byte[] ToArray()
     {
         var result = GC.AllocateUninitializedArray<byte>(_pos);
