@@ -52,7 +52,13 @@ Prometheus.Metrics.SuppressDefaultMetrics(new Prometheus.SuppressDefaultMetricOp
 
 try
 {
-    var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+    // The host wants a content root; the exporter reads no files through it. Started from a working
+    // directory its user cannot enter (e.g. as nobody under a root-only folder), use its own folder.
+    var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+    {
+        Args = [],
+        ContentRootPath = Directory.Exists(Directory.GetCurrentDirectory()) ? null : AppContext.BaseDirectory,
+    });
     builder.Host.UseSerilog();
     builder.WebHost.ConfigureKestrel(k => WebSecurity.Listen(k, options)); // TLS when --web-config-file has a certificate
     builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = ShutdownSignals.GracePeriod);
