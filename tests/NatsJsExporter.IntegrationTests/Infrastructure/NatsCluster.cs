@@ -47,7 +47,22 @@ public sealed class NatsCluster : IAsyncDisposable
     /// (e.g. <c>lame_duck_duration: "5s"</c>).</param>
     public static async Task<NatsCluster> StartAsync(int size = 3, string? binary = null, string? extraConfig = null)
     {
-        binary ??= NatsServerBinary.Path;
+        // A port found free can be taken (e.g. as another connection's local port) before the
+        // server binds it; that node then exits and the cluster never forms. Start afresh, new ports.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(size, binary ?? NatsServerBinary.Path, extraConfig);
+            }
+            catch (ClusterNotFormedException) when (attempt < 3) { }
+        }
+    }
+
+    private sealed class ClusterNotFormedException(string message) : Exception(message);
+
+    private static async Task<NatsCluster> StartOnceAsync(int size, string binary, string? extraConfig)
+    {
         var dir = Directory.CreateTempSubdirectory("natsjs-cluster-").FullName;
         var nodes = Enumerable.Range(1, size).Select(i => new Node
         {
@@ -89,7 +104,7 @@ public sealed class NatsCluster : IAsyncDisposable
         try
         {
             foreach (var n in nodes) cluster.Launch(n);
-            await cluster.WaitReadyAsync(TimeSpan.FromSeconds(30));
+            await cluster.WaitFormedAsync(TimeSpan.FromSeconds(30));
             return cluster;
         }
         catch
@@ -103,6 +118,43 @@ public sealed class NatsCluster : IAsyncDisposable
     {
         n.Process = ChildProcess.StartNatsServer(_binary, n.ConfigPath, Path.Combine(_dir, n.Name + ".log"));
         n.Frozen = false;
+    }
+
+    /// <summary>
+    /// Every node runs and answers /healthz, and the meta leader sees all its peers current, so
+    /// an R3 stream can be placed at once ("no suitable peers for placement" otherwise).
+    /// </summary>
+    private async Task WaitFormedAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        string last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Nodes.FirstOrDefault(n => n.Process is not { HasExited: false }) is { } gone)
+                throw new ClusterNotFormedException($"{gone.Name} exited at start; logs in {_dir}: {Logs()}");
+            bool ok = true;
+            foreach (var n in Nodes)
+            {
+                try { ok &= (await Http.GetAsync(n.MonitorUrl + "/healthz")).IsSuccessStatusCode; }
+                catch (Exception ex) { ok = false; last = $"{n.Name}: {ex.Message}"; }
+            }
+            if (ok && Nodes.Count == 1) return;
+            if (ok)
+            {
+                foreach (var n in Nodes)
+                {
+                    JsonObject? meta = null;
+                    try { meta = (await Http.GetFromJsonAsync<JsonObject>(n.MonitorUrl + "/jsz"))?["meta_cluster"] as JsonObject; }
+                    catch (Exception) { }
+                    if (meta?["leader"]?.GetValue<string>() != n.Name) continue;
+                    int current = meta["replicas"]?.AsArray().Count(r => r?["current"]?.GetValue<bool>() == true) ?? 0;
+                    if (current == Nodes.Count - 1) return;
+                    last = $"meta leader {n.Name} sees {current} of {Nodes.Count - 1} peers current";
+                }
+            }
+            await Task.Delay(200);
+        }
+        throw new ClusterNotFormedException($"cluster not formed within {timeout}: {last}; logs in {_dir}: {Logs()}");
     }
 
     /// <summary>Every running node answers /healthz and a meta leader is elected.</summary>
