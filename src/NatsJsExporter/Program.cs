@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using NatsJsExporter.Commands;
 using NatsJsExporter.Hosting;
 using NatsJsExporter.Options;
 using Serilog;
@@ -7,7 +8,7 @@ using Serilog.Formatting.Compact;
 
 var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
     .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal);
-if (args is ["report", ..]) return await NatsJsExporter.Views.ReportCommand.RunAsync(args[1..], env, Directory.GetCurrentDirectory());
+if (args is ["report", ..]) return await NatsJsExporter.Commands.ReportCommand.RunAsync(args[1..], env, Directory.GetCurrentDirectory());
 // --healthcheck: ask the running exporter's /healthz and exit 0/1 (a container HEALTHCHECK; no curl needed).
 bool healthcheck = args.Contains("--healthcheck");
 if (healthcheck) args = args.Where(a => a != "--healthcheck").ToArray();
@@ -70,7 +71,7 @@ try
     app.MapExporterEndpoints();
     await app.StartAsync();
     Log.Information("NatsJsExporter {Version} serving {Scheme}://{Listen}:{Port}/metrics{Auth}, polling {Source} every {Interval}s",
-        NatsJsExporter.Hosting.Poller.Version, options.Web is { Tls: true } ? "https" : "http", options.ListenHost, options.ListenPort,
+        BuildInfo.Version, options.Web is { Tls: true } ? "https" : "http", options.ListenHost, options.ListenPort,
         options.Web is { BasicAuth: true } web ? $" (basic auth, {web.BasicAuthUsers.Count} users)" : "",
         ServiceCollectionExtensions.DescribeSource(options), options.Interval.TotalSeconds);
     if (options.MonitorTlsInsecure)

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using NatsJsExporter.Options;
 using NatsJsExporter.Snapshot;
 using NatsJsExporter.Views;
 using Prometheus;
@@ -24,14 +25,14 @@ public static class Endpoints
         app.MapGet("/", (HttpContext ctx, SnapshotStore store) =>
         {
             var (snapshot, health, now) = Read(store);
-            return Html(ctx, nonce => StatusPage.Render(snapshot, health, now, Poller.Version, nonce), StatusCodes.Status200OK);
+            return Html(ctx, nonce => StatusPage.Render(snapshot, health, now, BuildInfo.Version, nonce), StatusCodes.Status200OK);
         });
 
         app.MapGet("/streams/{account}/{stream}", (HttpContext ctx, SnapshotStore store, string account, string stream) =>
         {
             var (snapshot, health, now) = Read(store);
             var found = snapshot is null ? null : OperatorTables.Find(snapshot, account, stream);
-            return Html(ctx, nonce => StatusPage.RenderStream(snapshot, health, found, account, stream, now, Poller.Version, nonce),
+            return Html(ctx, nonce => StatusPage.RenderStream(snapshot, health, found, account, stream, now, BuildInfo.Version, nonce),
                 found is null ? StatusCodes.Status404NotFound : StatusCodes.Status200OK);
         });
 
@@ -41,7 +42,7 @@ public static class Endpoints
             var (snapshot, health, now) = Read(store);
             if (snapshot is null || health is null)
                 return Results.Text("{\"status\": \"waiting\", \"message\": \"the first poll has not finished\"}\n", "application/json; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
-            return Results.Bytes(SnapshotDocument.Serialize(SnapshotDocument.From(snapshot, health, now, Poller.Version)), "application/json; charset=utf-8");
+            return Results.Bytes(SnapshotDocument.Serialize(SnapshotDocument.From(snapshot, health, now, BuildInfo.Version)), "application/json; charset=utf-8");
         });
     }
 

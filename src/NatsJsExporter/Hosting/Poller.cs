@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using NatsJsExporter.Options;
 using NatsJsExporter.Metrics;
 using NatsJsExporter.Snapshot;
 using NatsJsExporter.Sources;
@@ -40,9 +41,6 @@ public sealed class Poller
         _time = time ?? TimeProvider.System;
     }
 
-    public static string Version { get; } =
-        typeof(Poller).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "0.0.0";
-
     public async Task<PublishedSnapshot> PollOnceAsync(CancellationToken cancellationToken)
     {
         var sw = Stopwatch.StartNew();
@@ -67,7 +65,7 @@ public sealed class Poller
         var snapshot = result.Snapshot with { PollDuration = sw.Elapsed, ServersExpected = _source.ExpectedServers };
         reports = null!; // the parsed /jsz documents are dead from here on, not held to the end of this async method
         PollMemory.ReleaseParsedDocuments(allocatedBefore);
-        var published = new PublishedSnapshot(snapshot, MetricsRenderer.RenderMemory(snapshot, Version, sizeHint: _lastExpositionSize));
+        var published = new PublishedSnapshot(snapshot, MetricsRenderer.RenderMemory(snapshot, BuildInfo.Version, sizeHint: _lastExpositionSize));
         _lastExpositionSize = published.Exposition.Length;
         _previous = snapshot;
         _store.Publish(published);

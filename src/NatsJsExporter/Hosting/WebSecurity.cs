@@ -109,38 +109,3 @@ public sealed class BasicAuthChecker(IReadOnlyDictionary<string, string> users)
         return ok;
     }
 }
-
-/// <summary>
-/// <c>natsjs-exporter --healthcheck</c>: asks the running exporter's /healthz (over TLS when the web
-/// config has a certificate; the certificate is not checked, it is our own process on loopback) and
-/// exits 0 when it answers (401 counts: the process answers, credentials are not needed for liveness).
-/// For a container HEALTHCHECK, where the runtime image has no curl.
-/// </summary>
-public static class HealthcheckCommand
-{
-    public static async Task<int> RunAsync(ExporterOptions options)
-    {
-        var host = options.ListenHost is "" or "*" or "0.0.0.0" or "localhost" ? "127.0.0.1"
-            : options.ListenHost == "[::]" || options.ListenAddress?.Equals(IPAddress.IPv6Any) == true ? "[::1]"
-            : options.ListenHost;
-        var scheme = options.Web is { Tls: true } ? "https" : "http";
-        using var http = new HttpClient(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
-        })
-        { Timeout = TimeSpan.FromSeconds(5) };
-        try
-        {
-            using var response = await http.GetAsync($"{scheme}://{host}:{options.ListenPort}/healthz");
-            if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.Unauthorized) return 0;
-            await Console.Error.WriteLineAsync($"natsjs-exporter: healthcheck: /healthz answered HTTP {(int)response.StatusCode}");
-            return 1;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-        {
-            await Console.Error.WriteLineAsync($"natsjs-exporter: healthcheck: {scheme}://{host}:{options.ListenPort}/healthz: {ex.Message}");
-            return 1;
-        }
-    }
-}

@@ -246,20 +246,6 @@ public sealed record JszRequestOptions
     public string? Domain { get; init; }
 }
 
-/// <summary>The fields of a NATS CLI context file (~/.config/nats/context/NAME.json) the exporter uses.</summary>
-public sealed record NatsContextDto
-{
-    public string? Url { get; init; }
-    public string? User { get; init; }
-    public string? Password { get; init; }
-    public string? Token { get; init; }
-    public string? Creds { get; init; }
-    public string? Nkey { get; init; }
-    public string? Cert { get; init; }
-    public string? Key { get; init; }
-    public string? Ca { get; init; }
-}
-
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     NumberHandling = JsonNumberHandling.Strict,
@@ -269,5 +255,4 @@ public sealed record NatsContextDto
 [JsonSerializable(typeof(VarzResponse))]
 [JsonSerializable(typeof(JszServerResponse))]
 [JsonSerializable(typeof(JszRequestOptions))]
-[JsonSerializable(typeof(NatsContextDto))]
 public sealed partial class JszJsonContext : JsonSerializerContext;

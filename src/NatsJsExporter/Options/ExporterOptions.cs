@@ -1,5 +1,4 @@
 using System.Net;
-using NatsJsExporter.Snapshot;
 
 namespace NatsJsExporter.Options;
 

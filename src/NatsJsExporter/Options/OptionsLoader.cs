@@ -209,7 +209,7 @@ public static class OptionsLoader
             errors.Add($"invalid {Describe(spec)}: \"{raw}\" is not true or false");
             return false;
         }
-        var filter = new NatsJsExporter.Snapshot.SnapshotFilter
+        var filter = new SnapshotFilter
         {
             IncludeAccounts = Pattern("include-accounts"),
             ExcludeAccounts = Pattern("exclude-accounts"),
@@ -232,7 +232,7 @@ public static class OptionsLoader
             else errors.Add($"invalid {Describe(S("web-config-file"))}: file \"{webPath}\" does not exist");
         }
         string? monitorCa = NullIfEmpty(Get(S("monitor-tls-ca")));
-        if (monitorCa is not null && !NatsJsExporter.Sources.MonitorTls.TryLoadCa(monitorCa, out _, out var caError))
+        if (monitorCa is not null && !TlsFiles.TryLoadCa(monitorCa, out _, out var caError))
             errors.Add($"invalid {Describe(S("monitor-tls-ca"))}: {caError}");
         bool monitorInsecure = Bool("monitor-tls-insecure");
 
@@ -260,7 +260,7 @@ public static class OptionsLoader
         Func<string, OptionSpec> spec, IReadOnlyDictionary<string, string?> environment, List<string> errors)
     {
         int before = errors.Count;
-        Model.NatsContextDto context = new();
+        NatsContextFile context = new();
         string origin = "flags";
         var contextValue = get(spec("nats-context"));
         if (!string.IsNullOrWhiteSpace(contextValue))
@@ -274,7 +274,7 @@ public static class OptionsLoader
             }
             try
             {
-                context = JsonSerializer.Deserialize(File.ReadAllBytes(path), Model.JszJsonContext.Default.NatsContextDto) ?? new();
+                context = JsonSerializer.Deserialize(File.ReadAllBytes(path), OptionsJsonContext.Default.NatsContextFile) ?? new();
             }
             catch (JsonException ex)
             {

@@ -1,3 +1,4 @@
+using NatsJsExporter.Options;
 using NatsJsExporter.Model;
 using NatsJsExporter.Sources;
 

@@ -1,5 +1,5 @@
 using System.Net.Security;
-using System.Security.Cryptography;
+using NatsJsExporter.Options;
 using System.Security.Cryptography.X509Certificates;
 
 namespace NatsJsExporter.Sources;
@@ -10,32 +10,6 @@ namespace NatsJsExporter.Sources;
 /// </summary>
 public static class MonitorTls
 {
-    public static bool TryLoadCa(string path, out X509Certificate2Collection certificates, out string error)
-    {
-        certificates = [];
-        error = "";
-        if (!File.Exists(path))
-        {
-            error = $"file \"{path}\" does not exist";
-            return false;
-        }
-        try
-        {
-            certificates.ImportFromPemFile(path);
-        }
-        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
-        {
-            error = $"cannot read a PEM certificate from \"{path}\" ({ex.GetType().Name})";
-            return false;
-        }
-        if (certificates.Count == 0)
-        {
-            error = $"\"{path}\" holds no PEM certificate (-----BEGIN CERTIFICATE-----)";
-            return false;
-        }
-        return true;
-    }
-
     /// <summary>The client TLS options for the monitor HTTP client.</summary>
     public static SslClientAuthenticationOptions ClientOptions(string? caFile, bool insecure)
     {
@@ -46,7 +20,7 @@ public static class MonitorTls
         }
         else if (caFile is not null)
         {
-            if (!TryLoadCa(caFile, out var roots, out var error)) throw new InvalidOperationException(error);
+            if (!TlsFiles.TryLoadCa(caFile, out var roots, out var error)) throw new InvalidOperationException(error);
             ssl.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
                 certificate is not null && ValidateWithRoots(new X509Certificate2(certificate), roots, errors);
         }

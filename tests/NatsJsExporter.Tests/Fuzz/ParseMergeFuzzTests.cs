@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsCheck;
+using NatsJsExporter.Options;
 using NatsJsExporter.Metrics;
 using NatsJsExporter.Model;
 using NatsJsExporter.Snapshot;

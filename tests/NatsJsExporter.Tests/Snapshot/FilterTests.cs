@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using NatsJsExporter.Options;
 using NatsJsExporter.Metrics;
 using NatsJsExporter.Model;
 using NatsJsExporter.Snapshot;

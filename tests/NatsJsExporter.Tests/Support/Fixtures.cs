@@ -1,4 +1,5 @@
 using System.Text.Json;
+using NatsJsExporter.Options;
 using NatsJsExporter.Model;
 using NatsJsExporter.Snapshot;
 using NatsJsExporter.Sources;

@@ -133,7 +133,7 @@ public class StatusPageTests
         s = s with { Streams = [.. s.Streams, orders with { Name = "[red]NOT_MARKUP[/]" }] };
         var health = HealthCheck.Evaluate(s, Fixtures.CollectedAt);
         var w = new StringWriter();
-        ReportCommand.Render(s, health, "all", w, plain: true);
+        ReportText.Render(s, health, "all", w, plain: true);
         var text = w.ToString();
         var lines = text.Split('\n');
 

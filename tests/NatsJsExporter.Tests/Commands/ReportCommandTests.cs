@@ -1,6 +1,6 @@
-using NatsJsExporter.Views;
+using NatsJsExporter.Commands;
 
-namespace NatsJsExporter.Tests.Views;
+namespace NatsJsExporter.Tests.Commands;
 
 /// <summary>The report command's arguments: bad ones exit 3 (unknown) with one line saying why.</summary>
 public class ReportCommandTests

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace NatsJsExporter.Snapshot;
+namespace NatsJsExporter.Options;
 
 /// <summary>Which accounts, streams and consumers make it into the snapshot (cardinality control).</summary>
 public sealed record SnapshotFilter
