@@ -53,9 +53,11 @@ public static class MetricsEndpoint
             await body.WriteAsync(data.Slice(offset, Math.Min(WriteChunk, data.Length - offset)), ct);
     }
 
-    // The exporter process itself (CPU, memory, GC), from prometheus-net; OpenMetrics ends with # EOF.
+    // The exporter process itself (CPU, memory, GC), from prometheus-net, plus what the Go client
+    // has and prometheus-net lacks (ProcessStats); OpenMetrics ends with # EOF.
     private static async Task<byte[]> ProcessMetricsAsync(bool openMetrics, bool gzip, CancellationToken ct)
     {
+        ProcessStats.EnsureRegistered();
         using var text = new MemoryStream(4096);
         await Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(text,
             openMetrics ? ExpositionFormat.OpenMetricsText : ExpositionFormat.PrometheusText, ct);
@@ -88,5 +90,78 @@ public static class MetricsEndpoint
         foreach (var c in codings)
             if (c.Value.Equals("gzip", StringComparison.OrdinalIgnoreCase) && (c.Quality ?? 1) > 0) return true;
         return false;
+    }
+}
+
+/// <summary>
+/// process_resident_memory_bytes, process_open_fds and process_max_fds as Prometheus' Go client
+/// names them (dashboards and alerts expect these names); prometheus-net has process_cpu_seconds_total,
+/// process_start_time_seconds and process_virtual_memory_bytes already, but calls resident memory
+/// process_working_set_bytes. Read from /proc/self on each scrape; absent where there is no /proc.
+/// </summary>
+internal static class ProcessStats
+{
+    private static readonly object Gate = new();
+    private static bool _registered;
+
+    public static void EnsureRegistered()
+    {
+        if (Volatile.Read(ref _registered)) return;
+        lock (Gate)
+        {
+            if (_registered) return;
+            if (File.Exists("/proc/self/statm"))
+            {
+                var factory = Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.DefaultRegistry);
+                var rss = factory.CreateGauge("process_resident_memory_bytes", "Resident memory size in bytes.");
+                var openFds = factory.CreateGauge("process_open_fds", "Number of open file descriptors.");
+                var maxFds = factory.CreateGauge("process_max_fds", "Maximum number of open file descriptors.");
+                Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
+                {
+                    if (ResidentBytes() is { } r) rss.Set(r);
+                    if (OpenFds() is { } o) openFds.Set(o);
+                    if (MaxFds() is { } m) maxFds.Set(m);
+                });
+            }
+            Volatile.Write(ref _registered, true);
+        }
+    }
+
+    /// <summary>Second field of /proc/self/statm (resident pages) times the page size.</summary>
+    internal static long? ResidentBytes()
+    {
+        try
+        {
+            var fields = File.ReadAllText("/proc/self/statm").Split(' ');
+            return fields.Length > 1 && long.TryParse(fields[1], System.Globalization.CultureInfo.InvariantCulture, out var pages)
+                ? pages * Environment.SystemPageSize
+                : null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    internal static long? OpenFds()
+    {
+        try { return Directory.EnumerateFileSystemEntries("/proc/self/fd").LongCount(); }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>The soft limit of "Max open files" in /proc/self/limits ("unlimited" gives no value).</summary>
+    internal static long? MaxFds()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/limits"))
+            {
+                if (!line.StartsWith("Max open files", StringComparison.Ordinal)) continue;
+                var fields = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return fields.Length > 0 && long.TryParse(fields[0], System.Globalization.CultureInfo.InvariantCulture, out var soft) ? soft : null;
+            }
+            return null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 }
