@@ -14,9 +14,9 @@ public static class BenchData
         JsonSerializer.Deserialize(json, JszJsonContext.Default.JszResponse) ?? throw new JsonException("null");
 
     public static List<ServerReport> Reports(Workload w) =>
-        Enumerable.Range(0, w.Jsz.Length).Select(i => Report(w, i, Parse(w.Jsz[i]))).ToList();
+        Enumerable.Range(0, w.Jsz.Length).Select(i => Report(i, Parse(w.Jsz[i]))).ToList();
 
-    public static ServerReport Report(Workload w, int server, JszResponse jsz) => new()
+    public static ServerReport Report(int server, JszResponse jsz) => new()
     {
         Target = $"http://127.0.0.1:{8222 + server}",
         ServerName = Workload.ServerNames[server],

@@ -17,8 +17,6 @@ public sealed class LabelSet
 {
     internal readonly byte[] Encoded;
 
-    public static readonly LabelSet Empty = new([], true);
-
     private LabelSet(byte[] encoded, bool _) => Encoded = encoded;
 
     public LabelSet(params ReadOnlySpan<Label> labels) : this(Encode([], labels), true) { }

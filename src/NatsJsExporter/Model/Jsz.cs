@@ -37,7 +37,6 @@ public sealed record JetStreamConfigDto
 {
     public long MaxMemory { get; init; }
     public long MaxStorage { get; init; }
-    public string? StoreDir { get; init; }
     public string? Domain { get; init; }
 }
 
@@ -94,7 +93,6 @@ public sealed record AccountDetailDto
 public sealed record ClusterInfoDto
 {
     public string? Name { get; init; }
-    public string? RaftGroup { get; init; }
     public string? Leader { get; init; }
     public DateTimeOffset? LeaderSince { get; init; }
     public List<PeerInfoDto>? Replicas { get; init; }
@@ -121,7 +119,6 @@ public sealed record StreamConfigDto
     public long NumReplicas { get; init; }
     public long MaxMsgs { get; init; }
     public long MaxBytes { get; init; }
-    public long MaxConsumers { get; init; }
 }
 
 public sealed record StreamStateDto
@@ -160,7 +157,6 @@ public sealed record ApiErrorDto
 
 public sealed record ConsumerInfoDto
 {
-    public string? StreamName { get; init; }
     public string? Name { get; init; }
     public DateTimeOffset? Created { get; init; }
     public ConsumerConfigDto? Config { get; init; }
@@ -225,7 +221,6 @@ public sealed record ServerInfoDto
     public string? Domain { get; init; }
     public string? Ver { get; init; }
     public List<string>? Tags { get; init; }
-    public bool Jetstream { get; init; }
 }
 
 /// <summary>The request payload of the system JSZ request (JSzOptions plus the event filter).</summary>
@@ -239,7 +234,6 @@ public sealed record JszRequestOptions
     public int Offset { get; init; }
     public int Limit { get; init; }
     public bool Raft { get; init; }
-    public bool StreamLeaderOnly { get; init; }
     public string? ServerName { get; init; }
     public string? Cluster { get; init; }
     public List<string>? Tags { get; init; }

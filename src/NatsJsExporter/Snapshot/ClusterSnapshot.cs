@@ -21,18 +21,6 @@ public sealed record ClusterSnapshot
     public long? ServersExpected { get; init; }
     /// <summary>Times two servers both claimed to lead the same group (cumulative).</summary>
     public long ConflictsTotal { get; init; }
-
-    public static ClusterSnapshot Empty(TimeSpan interval) => new()
-    {
-        CollectedAt = DateTimeOffset.UnixEpoch,
-        PollDuration = TimeSpan.Zero,
-        PollInterval = interval,
-        Targets = [],
-        Servers = [],
-        MetaGroups = [],
-        Accounts = [],
-        Streams = [],
-    };
 }
 
 /// <summary>One configured target and how its last poll went.</summary>

@@ -66,7 +66,6 @@ public sealed class HttpMonitorSource : IJszSource
         var sw = Stopwatch.StartNew();
         string label = TargetLabel(target);
         _identities.TryGetValue(target, out var identity);
-        bool streamLeaderOnly = JszFeatures.UseStreamLeaderOnly(ServerVersion.Parse(identity?.Version), _consumers);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(_timeout);
         var ct = cts.Token;
@@ -90,7 +89,6 @@ public sealed class HttpMonitorSource : IJszSource
             jsz = await ReadRemainingPagesAsync(target, jsz, identity, ct).ConfigureAwait(false);
             var report = new ServerReport
             {
-                StreamLeaderOnly = streamLeaderOnly,
                 Target = label,
                 ServerName = string.IsNullOrEmpty(identity.Name) ? label : identity.Name,
                 ServerVersion = identity.Version,

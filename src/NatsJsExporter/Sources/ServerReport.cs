@@ -26,9 +26,6 @@ public sealed record ServerReport
     /// <summary>A sentence for the log: what went wrong and what to do.</summary>
     public string? ErrorMessage { get; init; }
 
-    /// <summary>The answer lists only the streams this server leads (stream_leader_only).</summary>
-    public bool StreamLeaderOnly { get; init; }
-
     public bool Succeeded => Jsz is not null && ErrorReason is null;
 
     public static ServerReport Failed(string target, string? serverName, string reason, string message, TimeSpan duration) =>

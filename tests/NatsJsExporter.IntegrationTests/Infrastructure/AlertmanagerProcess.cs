@@ -9,7 +9,6 @@ namespace NatsJsExporter.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class AlertmanagerProcess : IAsyncDisposable
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly Process _process;
     private readonly string _dir;
 
