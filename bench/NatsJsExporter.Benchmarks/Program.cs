@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using BenchmarkDotNet.Running;
 using NatsJsExporter.Benchmarks;
 using NatsJsExporter.Metrics;
@@ -9,97 +8,72 @@ using NatsJsExporter.Snapshot;
 // steps  [--streams N] [--accounts 1|100]       quick in-process parse / merge / render timings
 // jsz    [--streams N] [--accounts 1|100] DIR   write the generated /jsz answers (n1.json ...) to DIR
 // anything else                                 BenchmarkDotNet (e.g. --filter '*Render*')
-if (args.Length > 0 && args[0] is "cycle" or "steps" or "jsz")
+var root = BenchCommandLine.Build(
+    cycle: o => new CycleHarness(o).RunAsync(),
+    steps: StepsAsync,
+    jsz: (streams, accounts, dir) =>
+    {
+        var w = Workload.Generate(streams, accounts);
+        Directory.CreateDirectory(dir);
+        for (int i = 0; i < w.Jsz.Length; i++) File.WriteAllBytes(Path.Combine(dir, Workload.ServerNames[i] + ".json"), w.Jsz[i]);
+        Console.WriteLine($"wrote {w.Jsz.Length} /jsz answers ({w.TotalJszBytes / 1048576.0:0.0} MB) to {dir}");
+        return Task.FromResult(0);
+    },
+    benchmarkDotNet: () =>
+    {
+        BenchmarkSwitcher.FromAssembly(typeof(Workload).Assembly).Run(args);
+        return Task.FromResult(0);
+    });
+return await BenchCommandLine.InvokeAsync(root, args);
+
+static async Task<int> StepsAsync(int streams, int accounts, int? repsOption)
 {
-    var flags = new Dictionary<string, string>(StringComparer.Ordinal);
-    var positional = new List<string>();
-    for (int i = 1; i < args.Length; i++)
+    var w = Workload.Generate(streams, accounts);
+    Console.WriteLine($"{streams:N0} streams, {accounts} account(s): /jsz {w.TotalJszBytes / 1048576.0:0.0} MB over 3 servers");
+    int reps = repsOption ?? (streams >= 10_000 ? 5 : 20);
+    ClusterSnapshot? previous = null;
+    var times = new List<(double Parse, double Merge, double Render, long Alloc)>();
+    var me = Process.GetCurrentProcess();
+    double Cpu() { me.Refresh(); return me.TotalProcessorTime.TotalMilliseconds; }
+    for (int r = 0; r < reps + 1; r++)
     {
-        if (args[i].StartsWith("--", StringComparison.Ordinal) && i + 1 < args.Length) flags[args[i][2..]] = args[++i];
-        else positional.Add(args[i]);
-    }
-    int Int(string name, int def) => flags.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : def;
-    TimeSpan? Seconds(string name) => flags.TryGetValue(name, out var v) ? TimeSpan.FromSeconds(double.Parse(v, CultureInfo.InvariantCulture)) : null;
-    int streams = Int("streams", 1000), accounts = Int("accounts", 1);
-
-    switch (args[0])
-    {
-        case "cycle":
-            return await new CycleHarness(new HarnessOptions
-            {
-                Streams = streams,
-                Accounts = accounts,
-                Cycles = Int("cycles", 100),
-                Interval = Seconds("interval"),
-                ScrapeTime = Seconds("scrape-seconds") ?? TimeSpan.FromSeconds(20),
-                Scrapers = Int("scrapers", 4),
-                Exporter = flags.GetValueOrDefault("exporter"),
-                Gc = flags.GetValueOrDefault("gc") ?? "workstation",
-                ExporterEnvironment = flags.TryGetValue("exporter-env", out var env) && env.Split('=', 2) is [var k, var v]
-                    ? new Dictionary<string, string> { [k] = v } : new Dictionary<string, string>(),
-            }).RunAsync();
-        case "jsz":
+        long a0 = GC.GetTotalAllocatedBytes(precise: true);
+        double t0 = Cpu();
+        var reports = BenchData.Reports(w);
+        double t1 = Cpu();
+        var snap = SnapshotBuilder.Build(BenchData.Input(reports, previous)).Snapshot;
+        double t2 = Cpu();
+        var bytes = MetricsRenderer.Render(snap, "bench");
+        double t3 = Cpu();
+        double parse = t1 - t0, merge = t2 - t1, render = t3 - t2;
+        previous = snap;
+        if (r > 0) times.Add((parse, merge, render, GC.GetTotalAllocatedBytes(precise: true) - a0));
+        if (r <= 1)
         {
-            var w = Workload.Generate(streams, accounts);
-            var dir = positional.FirstOrDefault() ?? ".";
-            Directory.CreateDirectory(dir);
-            for (int i = 0; i < w.Jsz.Length; i++) File.WriteAllBytes(Path.Combine(dir, Workload.ServerNames[i] + ".json"), w.Jsz[i]);
-            Console.WriteLine($"wrote {w.Jsz.Length} /jsz answers ({w.TotalJszBytes / 1048576.0:0.0} MB) to {dir}");
-            return 0;
-        }
-        default:
-        {
-            var w = Workload.Generate(streams, accounts);
-            Console.WriteLine($"{streams:N0} streams, {accounts} account(s): /jsz {w.TotalJszBytes / 1048576.0:0.0} MB over 3 servers");
-            int reps = Int("reps", streams >= 10_000 ? 5 : 20);
-            ClusterSnapshot? previous = null;
-            var times = new List<(double Parse, double Merge, double Render, long Alloc)>();
-            var me = Process.GetCurrentProcess();
-            double Cpu() { me.Refresh(); return me.TotalProcessorTime.TotalMilliseconds; }
-            for (int r = 0; r < reps + 1; r++)
-            {
-                long a0 = GC.GetTotalAllocatedBytes(precise: true);
-                double t0 = Cpu();
-                var reports = BenchData.Reports(w);
-                double t1 = Cpu();
-                var snap = SnapshotBuilder.Build(BenchData.Input(reports, previous)).Snapshot;
-                double t2 = Cpu();
-                var bytes = MetricsRenderer.Render(snap, "bench");
-                double t3 = Cpu();
-                double parse = t1 - t0, merge = t2 - t1, render = t3 - t2;
-                previous = snap;
-                if (r > 0) times.Add((parse, merge, render, GC.GetTotalAllocatedBytes(precise: true) - a0));
-                if (r <= 1)
-                {
-                    long withAll = GC.GetTotalMemory(forceFullCollection: true);
-                    GC.KeepAlive(reports);
-                    reports = null!;
-                    long withoutDtos = GC.GetTotalMemory(forceFullCollection: true);
-                    Console.WriteLine($"exposition {bytes.Length / 1048576.0:0.0} MB; live heap {withAll / 1048576.0:0} MB with the parsed DTOs, {withoutDtos / 1048576.0:0} MB without (snapshot + exposition + workload)");
-                }
-            }
-            double Med(Func<(double Parse, double Merge, double Render, long Alloc), double> f) => times.Select(f).Order().ElementAt(times.Count / 2);
-            var ps = new List<double>();
-            var ctx = NatsJsExporter.Model.JszJsonContext.Default;
-            if (Environment.GetEnvironmentVariable("BUF") is { } buf)
-                ctx = new NatsJsExporter.Model.JszJsonContext(new System.Text.Json.JsonSerializerOptions(ctx.Options) { DefaultBufferSize = int.Parse(buf) });
-            long heapBeforeStreams = GC.GetTotalMemory(forceFullCollection: true);
-            for (int r = 0; r < Math.Min(reps, 5); r++)
-            {
-                double s0 = Cpu();
-                foreach (var json in w.Jsz)
-                {
-                    using var ms = new MemoryStream(json, writable: false);
-                    GC.KeepAlive(await System.Text.Json.JsonSerializer.DeserializeAsync(ms, ctx.JszResponse));
-                }
-                ps.Add(Cpu() - s0);
-            }
-            Console.WriteLine($"parse from a stream (DeserializeAsync, as the exporter reads): {ps.Order().ElementAt(ps.Count / 2):0} ms CPU; live heap after: {(GC.GetTotalMemory(forceFullCollection: true) - heapBeforeStreams) / 1048576.0:0} MB more than before");
-            Console.WriteLine($"CPU, median of {reps}: parse {Med(t => t.Parse):0} ms, merge {Med(t => t.Merge):0} ms, render {Med(t => t.Render):0} ms, allocated {Med(t => t.Alloc) / 1048576.0:0} MB per cycle");
-            return 0;
+            long withAll = GC.GetTotalMemory(forceFullCollection: true);
+            GC.KeepAlive(reports);
+            reports = null!;
+            long withoutDtos = GC.GetTotalMemory(forceFullCollection: true);
+            Console.WriteLine($"exposition {bytes.Length / 1048576.0:0.0} MB; live heap {withAll / 1048576.0:0} MB with the parsed DTOs, {withoutDtos / 1048576.0:0} MB without (snapshot + exposition + workload)");
         }
     }
+    double Med(Func<(double Parse, double Merge, double Render, long Alloc), double> f) => times.Select(f).Order().ElementAt(times.Count / 2);
+    var ps = new List<double>();
+    var ctx = NatsJsExporter.Model.JszJsonContext.Default;
+    if (Environment.GetEnvironmentVariable("BUF") is { } buf)
+        ctx = new NatsJsExporter.Model.JszJsonContext(new System.Text.Json.JsonSerializerOptions(ctx.Options) { DefaultBufferSize = int.Parse(buf) });
+    long heapBeforeStreams = GC.GetTotalMemory(forceFullCollection: true);
+    for (int r = 0; r < Math.Min(reps, 5); r++)
+    {
+        double s0 = Cpu();
+        foreach (var json in w.Jsz)
+        {
+            using var ms = new MemoryStream(json, writable: false);
+            GC.KeepAlive(await System.Text.Json.JsonSerializer.DeserializeAsync(ms, ctx.JszResponse));
+        }
+        ps.Add(Cpu() - s0);
+    }
+    Console.WriteLine($"parse from a stream (DeserializeAsync, as the exporter reads): {ps.Order().ElementAt(ps.Count / 2):0} ms CPU; live heap after: {(GC.GetTotalMemory(forceFullCollection: true) - heapBeforeStreams) / 1048576.0:0} MB more than before");
+    Console.WriteLine($"CPU, median of {reps}: parse {Med(t => t.Parse):0} ms, merge {Med(t => t.Merge):0} ms, render {Med(t => t.Render):0} ms, allocated {Med(t => t.Alloc) / 1048576.0:0} MB per cycle");
+    return 0;
 }
-
-BenchmarkSwitcher.FromAssembly(typeof(Workload).Assembly).Run(args);
-return 0;

@@ -5,6 +5,7 @@
 // churn:  the in-process poller against a real cluster whose streams are created and deleted all
 //         the time, C poll cycles: series count and managed heap before, during and after.
 using System.Collections.Concurrent;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -13,13 +14,37 @@ using NatsJsExporter.Hosting;
 using NatsJsExporter.IntegrationTests.Infrastructure;
 using NatsJsExporter.Sources;
 
-var mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
-int Arg(string name, int fallback)
+var modeArgument = new Argument<string>("mode")
 {
-    int i = Array.IndexOf(args, "--" + name);
-    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    Description = "scrape, churn or all (both).",
+    DefaultValueFactory = _ => "all",
+    HelpName = "scrape|churn|all",
+};
+modeArgument.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<string>() is not ("scrape" or "churn" or "all"))
+        r.AddError($"the mode must be scrape, churn or all, got '{r.GetValueOrDefault<string>()}'");
+});
+var scrapersOption = PositiveInt("--scrapers", "scrape: concurrent scrapers on /metrics.", 50);
+var secondsOption = PositiveInt("--seconds", "scrape: how long to scrape.", 60);
+var cyclesOption = PositiveInt("--cycles", "churn: poll cycles while streams are created and deleted.", 1000);
+var root = new RootCommand("Load and soak benchmarks for NatsJsExporter against a real 3-node cluster; they print figures, they do not pass or fail on time.")
+{
+    modeArgument, scrapersOption, secondsOption, cyclesOption,
+};
+bool run = false;
+root.SetAction(_ => run = true);
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors) Console.Error.WriteLine($"soak: {error.Message}");
+    Console.Error.WriteLine("Run with --help for usage.");
+    return 2;
 }
-int scrapers = Arg("scrapers", 50), seconds = Arg("seconds", 60), cycles = Arg("cycles", 1000);
+int rc = await parsed.InvokeAsync();
+if (!run) return rc; // --help, --version
+var mode = parsed.GetValue(modeArgument)!;
+int scrapers = parsed.GetValue(scrapersOption), seconds = parsed.GetValue(secondsOption), cycles = parsed.GetValue(cyclesOption);
 var inv = CultureInfo.InvariantCulture;
 
 await using var cluster = await NatsCluster.StartAsync();
@@ -189,3 +214,18 @@ static string FindPid(int port)
     }
     return "0";
 }
+
+static Option<int> PositiveInt(string name, string description, int defaultValue) => new(name)
+{
+    Description = description,
+    HelpName = "N",
+    DefaultValueFactory = _ => defaultValue,
+    CustomParser = r =>
+    {
+        if (r.Tokens.Count == 0) return defaultValue;
+        var text = r.Tokens[^1].Value;
+        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0) return n;
+        r.AddError($"{name} must be a positive integer, got '{text}'");
+        return defaultValue;
+    },
+};

@@ -3,6 +3,7 @@
 //
 //   natsjs-demo setup   --url nats://127.0.0.1:4222 --user app --password app [--replicas N]
 //   natsjs-demo publish --url nats://127.0.0.1:4222 --user app --password app [--rate 20] [--duration SECONDS]
+using System.CommandLine;
 using System.Runtime.InteropServices;
 using System.Text;
 using NATS.Client.Core;
@@ -13,39 +14,24 @@ namespace NatsJsExporter.Demo;
 
 internal static class Program
 {
-    private const string Usage = """
-        Usage:
-          natsjs-demo setup   --url URL [--user U --password P] [--replicas N]
-          natsjs-demo publish --url URL [--user U --password P] [--rate MSGS_PER_SEC] [--duration SECONDS]
-
-        setup    idempotently creates streams ORDERS, EVENTS, ORDERS_ARCHIVE, ORDERS_MIRROR and
-                 the durable pull consumers PROCESSOR and AUDIT on ORDERS. Replicated streams use
-                 R3 when the server reports >= 3 cluster nodes, else R1 (override with --replicas).
-        publish  publishes to orders.new and events.click at --rate msgs/s (default 20) until
-                 Ctrl-C (or --duration seconds); PROCESSOR fetches and acks part of the traffic,
-                 AUDIT is never read so it keeps pending messages.
-        """;
-
     public static async Task<int> Main(string[] args)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        var command = DemoCommandLine.Build(RunAsync);
+        var parsed = command.Parse(args);
+        if (parsed.Errors.Count > 0)
         {
-            Console.WriteLine(Usage);
-            return args.Length == 0 ? 2 : 0;
-        }
-
-        Options opts;
-        try
-        {
-            opts = Options.Parse(args);
-        }
-        catch (ArgumentException ex)
-        {
-            Console.Error.WriteLine($"error: {ex.Message}");
-            Console.Error.WriteLine(Usage);
+            // One line per mistake and where to look; exit 2 as for any usage error.
+            foreach (var error in parsed.Errors) Console.Error.WriteLine($"natsjs-demo: {error.Message}");
+            Console.Error.WriteLine("Run 'natsjs-demo --help' (or 'natsjs-demo setup --help', 'natsjs-demo publish --help') for usage.");
             return 2;
         }
 
+        // The demo cancels on SIGINT/SIGTERM itself (below) and winds down its loops; no forced exit.
+        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+    }
+
+    private static async Task<int> RunAsync(Options opts)
+    {
         using var cts = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
@@ -380,53 +366,5 @@ internal static class Program
         }
 
         return string.Join(" -> ", parts);
-    }
-
-    private sealed record Options(string Command, string Url, string? User, string? Password, int Rate, int DurationSeconds, int? Replicas)
-    {
-        public static Options Parse(string[] args)
-        {
-            var command = args[0];
-            if (command is not ("setup" or "publish"))
-            {
-                throw new ArgumentException($"unknown command '{command}'");
-            }
-
-            string url = "nats://127.0.0.1:4222";
-            string? user = null, password = null;
-            int rate = 20, duration = 0;
-            int? replicas = null;
-            for (var i = 1; i < args.Length; i++)
-            {
-                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-                switch (args[i])
-                {
-                    case "--url": url = Next(); break;
-                    case "--user": user = Next(); break;
-                    case "--password": password = Next(); break;
-                    case "--rate": rate = PositiveInt(args[i], Next()); break;
-                    case "--duration": duration = PositiveInt(args[i], Next(), allowZero: true); break;
-                    case "--replicas": replicas = PositiveInt(args[i], Next()); break;
-                    default: throw new ArgumentException($"unknown option '{args[i]}'");
-                }
-            }
-
-            if (user is not null && password is null)
-            {
-                throw new ArgumentException("--user needs --password");
-            }
-
-            return new Options(command, url, user, password, rate, duration, replicas);
-        }
-
-        private static int PositiveInt(string name, string value, bool allowZero = false)
-        {
-            if (!int.TryParse(value, out var n) || n < 0 || (n == 0 && !allowZero))
-            {
-                throw new ArgumentException($"{name} must be a {(allowZero ? "non-negative" : "positive")} integer, got '{value}'");
-            }
-
-            return n;
-        }
     }
 }
