@@ -9,7 +9,9 @@
 #   NATSJS_LISTEN     exporter listen address (default 127.0.0.1:7778)
 #   NATS_SERVER_BIN   nats-server binary (default: nats-server on PATH)
 #   DEMO_RATE         demo publish rate in msgs/s (default 20)
-# Ctrl-C stops everything this script started and removes its temp dir.
+# Installs the exporter as the natsjs-exporter command (scripts/install.sh) and runs that.
+# Ctrl-C stops everything this script started (the exporter gracefully, with one SIGTERM) and
+# removes its temp dir.
 set -euo pipefail
 
 mode=http
@@ -17,7 +19,7 @@ for arg in "$@"; do
   case $arg in
     --system) mode=system ;;
     --http) mode=http ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "demo: unknown argument $arg (use --system or --http)" >&2; exit 2 ;;
   esac
 done
@@ -67,12 +69,36 @@ stop_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
+# The exporter runs in its own session, so Ctrl-C in the terminal reaches only this script; it is
+# stopped here with exactly one SIGTERM (a second signal makes it exit at once, skipping the
+# graceful stop) and given its grace period (3 s) and some.
+exporter_pid=
+stop_exporter() {
+  [[ -n $exporter_pid ]] || return 0
+  local pid=$exporter_pid rc=0 i
+  exporter_pid=
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      say "exporter still running 10 s after SIGTERM; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  wait "$pid" 2>/dev/null || rc=$?
+  say "exporter stopped (exit code $rc)"
+}
+
 cleanup() {
   ((cleaned)) && return 0
   cleaned=1
   trap - INT TERM
   echo
   say "stopping..."
+  stop_exporter
   local pid
   for pid in "${bg_pids[@]}"; do stop_pid "$pid"; done
   cluster_stop "$workdir/cluster" || true
@@ -82,6 +108,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+say "installing the exporter as natsjs-exporter (scripts/install.sh)"
+"$repo/scripts/install.sh" || die "scripts/install.sh failed"
+exporter_bin=$(command -v natsjs-exporter || echo "${PREFIX:-/usr/local}/bin/natsjs-exporter")
 
 say "building demo client"
 dotnet build "$repo/src/NatsJsExporter.Demo" -c Release -nologo -v q --disable-build-servers -o "$workdir/demo-bin" >"$workdir/demo-build.log" 2>&1 \
@@ -102,6 +132,7 @@ cat <<EOF
 
   NATS monitor URLs: $NATS_MONITOR_URLS
   NATS client URLs:  $NATS_CLIENT_URLS   (user app / app, system user sys / sys)
+  Status page:       http://$listen/
   Metrics:           http://$listen/metrics
   Press Ctrl-C to stop everything.
 
@@ -114,14 +145,18 @@ if [[ $mode == system ]]; then
 else
   exporter_args=(--monitor-urls "$NATS_MONITOR_URLS" --listen "$listen")
 fi
-say "starting exporter ($mode mode): dotnet run --project src/NatsJsExporter -c Release -- ${exporter_args[*]}"
-(cd "$repo" && exec dotnet run --project src/NatsJsExporter -c Release -- "${exporter_args[@]}") &
+say "starting exporter ($mode mode): natsjs-exporter ${exporter_args[*]}"
+if command -v setsid >/dev/null 2>&1; then
+  setsid "$exporter_bin" "${exporter_args[@]}" &
+else
+  "$exporter_bin" "${exporter_args[@]}" &
+fi
 exporter_pid=$!
-bg_pids+=("$exporter_pid")
 
 set +e
 wait "$exporter_pid"
 rc=$?
 set -e
+exporter_pid=
 say "exporter exited with code $rc"
 exit "$rc"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests need, builds, runs the whole suite
-# (unit, golden, WireMock faults, real nats-server cluster, promtool/amtool checks).
+# (unit, golden, WireMock faults, real nats-server cluster, promtool/amtool checks), and leaves
+# natsjs-exporter on PATH (scripts/install.sh).
 #   scripts/test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Golden]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,6 +16,9 @@ trap 'rm -rf "$results"' EXIT
 
 # Warnings are errors via Directory.Build.props (NU1603 excepted: the registry serves a newer patch).
 dotnet build NatsJsExporter.sln -c Release -nologo -v quiet
+# The natsjs-exporter command the README uses (Release publish linked into /usr/local/bin);
+# a test runs it from PATH.
+bash scripts/install.sh
 status=0
 dotnet test NatsJsExporter.sln -c Release --no-build --nologo \
   --logger "console;verbosity=normal" --logger trx --results-directory "$results" "$@" || status=$?

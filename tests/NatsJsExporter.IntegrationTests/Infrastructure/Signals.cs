@@ -4,6 +4,7 @@ namespace NatsJsExporter.IntegrationTests.Infrastructure;
 
 internal static partial class Signals
 {
+    public const int SIGINT = 2; // Ctrl-C
     public const int SIGKILL = 9;
     public const int SIGUSR2 = 12; // nats-server: enter lame duck mode
     public const int SIGTERM = 15;
