@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Captures real /jsz answers from the local nats-server (Debian 2.9.10) as golden-test fixtures.
+# Captures real /jsz answers from a local nats-server as golden-test fixtures.
 #
 #   scripts/capture-fixtures.sh [FIXTURE...]
+#   NATS_SERVER_BIN=.cache/nats-server/sid/usr/sbin/nats-server scripts/capture-fixtures.sh features
 #
-# FIXTURE: single healthy frozen killed metaleaderless (default: all). Writes
+# FIXTURE: single healthy frozen killed metaleaderless (default: all), and features (2.11+ only:
+# a paused consumer, a stream with max_msgs, the API busy; not in the default set). Writes
 #   tests/NatsJsExporter.Tests/testdata/fixtures/<version>-<scenario>/<server_name>.json + scenario.md
 #   tests/NatsJsExporter.Tests/testdata/varz/<version>.json
 # Files are the server's bytes exactly as sent (nats-server already pretty-prints /jsz and /varz).
@@ -26,6 +28,15 @@ source "$repo/scripts/lib/cluster.sh"
 
 version=$("$NATS_SERVER_BIN" --version | sed -n 's/^nats-server: v//p')
 [[ -n $version ]] || die "cannot read the version of $NATS_SERVER_BIN"
+# version_at_least MAJOR MINOR PATCH
+version_at_least() {
+  local IFS=. parts
+  read -ra parts <<<"${version%%-*}"
+  (((parts[0] * 1000000 + parts[1] * 1000 + parts[2]) >= ($1 * 1000000 + $2 * 1000 + $3)))
+}
+# Ask what the exporter asks (Sources/JszFeatures.cs): raft=true from 2.9.15 on, which also brings
+# streams_leader/consumers_leader (2.11.11/2.12.1+).
+version_at_least 2 9 15 && JSZ_QUERY+='&raft=true'
 fixtures=$testdata/fixtures
 
 wanted=("$@")
@@ -218,6 +229,32 @@ AUDIT is never read.
 EOF
 }
 
+# nats_request URL SUBJECT JSON: one JetStream API request as user app over the plain NATS
+# protocol (no client library needed); prints the reply.
+nats_request() {
+  python3 - "$@" <<'PY'
+import json, socket, sys
+url, subject, payload = sys.argv[1], sys.argv[2], sys.argv[3].encode()
+host, port = url.split("//")[1].split(":")
+s = socket.create_connection((host, int(port)), timeout=10)
+f = s.makefile("rb")
+f.readline()  # INFO
+s.sendall(b'CONNECT {"user":"app","pass":"app","verbose":false,"pedantic":false}\r\n'
+          b"SUB _INBOX.capture 1\r\n" + f"PUB {subject} _INBOX.capture {len(payload)}\r\n".encode() + payload + b"\r\n")
+while True:
+    line = f.readline()
+    if not line or line.startswith(b"-ERR"):
+        sys.exit(f"{subject}: {line.decode().strip() or 'connection closed'}")
+    if line.startswith(b"PING"):
+        s.sendall(b"PONG\r\n")
+    elif line.startswith(b"MSG"):
+        body = f.read(int(line.split()[-1]) + 2)[:-2]
+        print(body.decode())
+        reply = json.loads(body)
+        sys.exit(f"{subject}: {reply['error']}" if "error" in reply else 0)
+PY
+}
+
 # ---- scenarios ------------------------------------------------------------------------------
 capture_single() {
   say "single: standalone server"
@@ -407,6 +444,78 @@ EOF
   cluster_stop "$NATS_CLUSTER_DIR"
 }
 
+capture_features() {
+  version_at_least 2 11 0 || die "features needs nats-server 2.11 or newer (consumer pause); this is $version"
+  say "features: 3-node cluster, a paused consumer, a stream with max_msgs, the API busy"
+  new_cluster 3
+  local url d n result
+  url=$(curl_of n1)
+  # shellcheck disable=SC2016 # $JS is part of the subject, not a shell variable
+  nats_request "$url" '$JS.API.CONSUMER.PAUSE.ORDERS.AUDIT' '{"pause_until":"2099-01-01T00:00:00Z"}' >"$work/pause.json" \
+    || die "pausing ORDERS/AUDIT failed: $(cat "$work/pause.json")"
+  # shellcheck disable=SC2016 # $JS is part of the subject, not a shell variable
+  nats_request "$url" '$JS.API.STREAM.CREATE.LIMITED' \
+    '{"name":"LIMITED","subjects":["limited.>"],"max_msgs":1000,"num_replicas":3,"storage":"file"}' >"$work/limited.json" \
+    || die "creating LIMITED failed: $(cat "$work/limited.json")"
+  name_list
+  wait_healthy 60 "${NAMES[@]}"
+  # api.inflight is only in an answer while requests wait in a server's API queue: flood every
+  # node with STREAM.INFO requests (replies dropped) and poll the three /jsz back to back; keep
+  # the first round in which a node reports some in flight.
+  mkdir -p "$work/busy"
+  local urls=()
+  for n in "${NAMES[@]}"; do urls+=("$n=$(murl "$n")$JSZ_QUERY"); done
+  result=$(python3 - "$work/busy" "$NATS_CLIENT_URLS" "${urls[@]}" <<'PY'
+import json, socket, sys, threading, time, urllib.request
+out, clients, monitors = sys.argv[1], sys.argv[2].split(","), [a.split("=", 1) for a in sys.argv[3:]]
+stop = threading.Event()
+def flood(url):
+    host, port = url.split("//")[1].split(":")
+    s = socket.create_connection((host, int(port)), timeout=10)
+    s.recv(4096)
+    s.sendall(b'CONNECT {"user":"app","pass":"app","verbose":false,"pedantic":false}\r\n')
+    batch = b"PUB $JS.API.STREAM.INFO.ORDERS _INBOX.flood 0\r\n\r\n" * 500
+    s.settimeout(0.2)
+    while not stop.is_set():
+        s.sendall(batch)
+        try:
+            while s.recv(65536): pass
+        except OSError: pass
+for c in clients: threading.Thread(target=flood, args=(c,), daemon=True).start()
+deadline, rounds = time.time() + 30, 0
+while time.time() < deadline:
+    rounds += 1
+    got = {n: urllib.request.urlopen(u, timeout=5).read() for n, u in monitors}
+    busy = [n for n, b in got.items() if (json.loads(b).get("api") or {}).get("inflight")]
+    if busy:
+        for n, b in got.items(): open(f"{out}/{n}.json", "wb").write(b)
+        print(rounds, ",".join(busy)); stop.set(); sys.exit(0)
+stop.set()
+print(rounds, "")
+PY
+  )
+  [[ -n ${result#* } ]] || die "features: no /jsz answer with api.inflight in 30 s (${result%% *} rounds)"
+  d=$(fixture_dir cluster-features)
+  for n in "${NAMES[@]}"; do cp "$work/busy/$n.json" "$d/$n.json"; done
+  {
+    header cluster-features
+    cat <<EOF
+
+Scenario: 3-node cluster \`c1\` (n1, n2, n3), demo setup, ~5 s of publishing, then: consumer
+ORDERS/AUDIT paused until 2099-01-01 (\`\$JS.API.CONSUMER.PAUSE\`), an R3 file stream LIMITED
+(\`limited.>\`, \`max_msgs\` 1000) created, and the cluster waited healthy. Then every node's
+JetStream API was flooded with \`STREAM.INFO\` requests while the three \`/jsz\` were polled back
+to back; the first round in which a node reported \`api.inflight\` was kept (round ${result%% *};
+in flight on: ${result#* }). Query: \`$JSZ_QUERY\` (with \`raft=true\`, as the exporter asks
+2.9.15+ servers), so each answer has \`streams_leader\` and, when the node leads one,
+\`consumers_leader\`.
+
+$(leaders_table "$d")
+EOF
+  } >"$d/scenario.md"
+  cluster_stop "$NATS_CLUSTER_DIR"
+}
+
 want() {
   local w
   for w in "${wanted[@]}"; do [[ $w == "$1" ]] && return 0; done
@@ -414,7 +523,7 @@ want() {
 }
 
 for w in "${wanted[@]}"; do
-  case $w in single | healthy | frozen | killed | metaleaderless) ;; *) die "unknown fixture '$w'" ;; esac
+  case $w in single | healthy | frozen | killed | metaleaderless | features) ;; *) die "unknown fixture '$w'" ;; esac
 done
 
 want single && capture_single
@@ -432,6 +541,8 @@ if want metaleaderless; then
     fi
   done
 fi
+
+want features && capture_features
 
 say "done:"
 find "$fixtures" -path "*/$version-*" -type f | sort | sed "s|^$repo/|  |"
