@@ -6,7 +6,6 @@ using CsCheck;
 using NatsJsExporter.Options;
 using NatsJsExporter.Metrics;
 using NatsJsExporter.Model;
-using NatsJsExporter.Snapshot;
 using NatsJsExporter.Sources;
 using NatsJsExporter.Tests.Support;
 using Xunit.Abstractions;
