@@ -111,7 +111,8 @@ trap 'exit 143' TERM
 
 say "installing the exporter as natsjs-exporter (scripts/install.sh)"
 "$repo/scripts/install.sh" || die "scripts/install.sh failed"
-exporter_bin=$(command -v natsjs-exporter || echo "${PREFIX:-/usr/local}/bin/natsjs-exporter")
+# The copy install.sh just checked, even if another natsjs-exporter comes first on PATH.
+exporter_bin=${PREFIX:-/usr/local}/bin/natsjs-exporter
 
 say "building demo client"
 dotnet build "$repo/src/NatsJsExporter.Demo" -c Release -nologo -v q --disable-build-servers -o "$workdir/demo-bin" >"$workdir/demo-build.log" 2>&1 \
