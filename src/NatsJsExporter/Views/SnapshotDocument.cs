@@ -38,7 +38,7 @@ public sealed record SnapshotDocument
         PollDurationSeconds = Math.Round(s.PollDuration.TotalSeconds, 6),
         Status = health.Status,
         Problems = health.Problems,
-        ServersExpected = s.ServersExpected ?? s.Targets.Count,
+        ServersExpected = s.ExpectedServerCount,
         ConflictsTotal = s.ConflictsTotal,
         Targets = s.Targets,
         Servers = s.Servers,
