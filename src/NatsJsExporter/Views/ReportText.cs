@@ -18,7 +18,8 @@ public static class ReportText
             ColorSystem = plain ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
             Interactive = InteractionSupport.No,
         });
-        if (plain) console.Profile.Width = 240;
+        // Plain output goes to files and pipes: one problem per line however long (no terminal to wrap for).
+        if (plain) console.Profile.Width = 4096;
 
         console.WriteLine(StatusLine(snapshot, health));
         if (health.Problems.Count > 0)
