@@ -16,7 +16,9 @@ public sealed class ReportCommandTests(ITestOutputHelper output)
 {
     private sealed record Run(int Code, string Out, string Err, TimeSpan Took);
 
-    private static async Task<Run> ReportAsync(NatsCluster cluster, params string[] args)
+    private static Task<Run> ReportAsync(NatsCluster cluster, params string[] args) => ReportAsync(cluster.MonitorUrls, args);
+
+    private static async Task<Run> ReportAsync(string monitorUrls, string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -27,7 +29,7 @@ public sealed class ReportCommandTests(ITestOutputHelper output)
         psi.ArgumentList.Add(ExporterProcess.DllPath);
         psi.ArgumentList.Add("report");
         foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var a in new[] { "--monitor-urls", cluster.MonitorUrls, "--timeout", "1s" }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "--monitor-urls", monitorUrls, "--timeout", "1s" }) psi.ArgumentList.Add(a);
         foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("NATSJS_", StringComparison.Ordinal)).ToList())
             psi.Environment.Remove(key);
         var sw = Stopwatch.StartNew();
@@ -168,6 +170,24 @@ public sealed class ReportCommandTests(ITestOutputHelper output)
         Assert.Equal(2, critText.Code);
         Assert.StartsWith("CRITICAL: ", critText.Out);
         Assert.Contains("RAFT Meta Group Information: NO LEADER", critText.Out);
+    }
+
+    [Fact]
+    public async Task One_monitor_url_of_three_warns_that_two_servers_were_never_polled()
+    {
+        await using var cluster = await NatsCluster.StartAsync();
+        var oneUrl = cluster.Nodes[0].MonitorUrl;
+        // The meta group reports its cluster_size (3) from the first poll on: one poll is enough.
+        var run = await ReportAsync(oneUrl, []);
+        output.WriteLine(run.Out + run.Err);
+        Assert.Equal(1, run.Code);
+        var first = run.Out.Split('\n')[0];
+        Assert.StartsWith("WARNING: 1 warning; 1/3 servers answered", first);
+        Assert.Contains("the meta group counts 3 servers but only 1 monitor URL is polled: 2 servers were never polled", run.Out);
+
+        var all = await ReportAsync(cluster, "jetstream");
+        Assert.Contains("/3 servers answered", all.Out.Split('\n')[0]);
+        Assert.DoesNotContain("never polled", all.Out);
     }
 
     /// <summary>Cells of the first row after the table titled <paramref name="table"/> whose leading cells are <paramref name="keys"/>.</summary>

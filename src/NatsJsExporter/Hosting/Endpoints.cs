@@ -6,7 +6,7 @@ using Prometheus;
 
 namespace NatsJsExporter.Hosting;
 
-/// <summary>/metrics, /healthz, /readyz, the status page (/ and /streams/{account}/{stream}) and /api/v1/snapshot.</summary>
+/// <summary>/metrics, /healthz, /readyz, the status page (/, /streams/{account}/{stream} and /domains/{domain}/streams/{account}/{stream}) and /api/v1/snapshot.</summary>
 public static class Endpoints
 {
     public const string TextContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -28,13 +28,12 @@ public static class Endpoints
             return Html(ctx, nonce => StatusPage.Render(snapshot, health, now, BuildInfo.Version, nonce), StatusCodes.Status200OK);
         });
 
+        // A stream is (domain, account, name): streams outside any JetStream domain keep the short
+        // path, streams in a domain are under /domains/{domain}/ (StatusPage.StreamPath makes both).
         app.MapGet("/streams/{account}/{stream}", (HttpContext ctx, SnapshotStore store, string account, string stream) =>
-        {
-            var (snapshot, health, now) = Read(store);
-            var found = snapshot is null ? null : OperatorTables.Find(snapshot, account, stream);
-            return Html(ctx, nonce => StatusPage.RenderStream(snapshot, health, found, account, stream, now, BuildInfo.Version, nonce),
-                found is null ? StatusCodes.Status404NotFound : StatusCodes.Status200OK);
-        });
+            StreamPage(ctx, store, new StreamKey("", account, stream)));
+        app.MapGet("/domains/{domain}/streams/{account}/{stream}", (HttpContext ctx, SnapshotStore store, string domain, string account, string stream) =>
+            StreamPage(ctx, store, new StreamKey(domain, account, stream)));
 
         app.MapGet("/api/v1/snapshot", (HttpContext ctx, SnapshotStore store) =>
         {
@@ -44,6 +43,14 @@ public static class Endpoints
                 return Results.Text("{\"status\": \"waiting\", \"message\": \"the first poll has not finished\"}\n", "application/json; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
             return Results.Bytes(SnapshotDocument.Serialize(SnapshotDocument.From(snapshot, health, now, BuildInfo.Version)), "application/json; charset=utf-8");
         });
+    }
+
+    private static IResult StreamPage(HttpContext ctx, SnapshotStore store, StreamKey key)
+    {
+        var (snapshot, health, now) = Read(store);
+        var found = snapshot is null ? null : OperatorTables.Find(snapshot, key);
+        return Html(ctx, nonce => StatusPage.RenderStream(snapshot, health, found, key, now, BuildInfo.Version, nonce),
+            found is null ? StatusCodes.Status404NotFound : StatusCodes.Status200OK);
     }
 
     private static (ClusterSnapshot? Snapshot, HealthReport? Health, DateTimeOffset Now) Read(SnapshotStore store)

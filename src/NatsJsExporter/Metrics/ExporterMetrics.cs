@@ -51,7 +51,7 @@ internal static class ExporterMetrics
         w.Sample(s.CollectedAt.ToUnixTimeMilliseconds() / 1000.0);
 
         w.Family("natsjs_servers_expected", MetricType.Gauge, "Servers the exporter expects to answer each poll (configured monitor URLs).");
-        w.Sample(s.ServersExpected ?? s.Targets.Count);
+        w.Sample(s.ExpectedServerCount);
 
         w.Family("natsjs_servers_responded", MetricType.Gauge, "Servers that answered the last poll successfully.");
         w.Sample((long)s.Targets.Count(t => t.Up));

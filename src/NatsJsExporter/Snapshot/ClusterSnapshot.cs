@@ -21,6 +21,27 @@ public sealed record ClusterSnapshot
     public long? ServersExpected { get; init; }
     /// <summary>Times two servers both claimed to lead the same group (cumulative).</summary>
     public long ConflictsTotal { get; init; }
+
+    /// <summary>
+    /// Servers the meta groups say the cluster has: the sum of every meta group's `cluster_size`
+    /// (one group per JetStream domain), the largest seen since the exporter started (0 when no
+    /// server reported a meta group). System-account mode discovers the same number itself.
+    /// </summary>
+    public long ServersDiscovered { get; init; }
+
+    /// <summary>
+    /// Servers expected to answer, the one rule every view and metric uses: the configured or
+    /// source-discovered count (system-account mode) when there is one, else the larger of the
+    /// targets polled and <see cref="ServersDiscovered"/> (HTTP mode: a cluster of 3 polled through
+    /// 1 monitor URL expects 3).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public long ExpectedServerCount => ServersExpected ?? Math.Max(Targets.Count, ServersDiscovered);
+
+    /// <summary>Servers the meta groups count that no configured target polls (HTTP mode only; 0 otherwise).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public long ServersNotPolled => ServersExpected is null ? Math.Max(0, ServersDiscovered - Targets.Count) : 0;
+
 }
 
 /// <summary>One configured target and how its last poll went.</summary>
@@ -112,7 +133,11 @@ public sealed record AccountView
     public long Consumers { get; init; }
 }
 
-/// <summary>One stream, identified by (domain, account, name), however many servers host it.</summary>
+/// <summary>
+/// One stream, identified by (domain, account, name), however many servers host it.
+/// The state numbers (messages, bytes, sequences, counts) are null while the stream is
+/// unreachable: every server hosting it failed this poll, so nobody can say what they are now.
+/// </summary>
 public sealed record StreamView
 {
     /// <summary>The JetStream domain ("" when none is configured).</summary>
@@ -124,21 +149,23 @@ public sealed record StreamView
     public required string Storage { get; init; }
     public required string Retention { get; init; }
     public long ReplicasConfigured { get; init; }
-    public ulong Messages { get; init; }
-    public ulong Bytes { get; init; }
-    public ulong FirstSeq { get; init; }
-    public ulong LastSeq { get; init; }
-    public long ConsumerCount { get; init; }
-    public long DeletedMessages { get; init; }
-    public long LostMessages { get; init; }
-    public ulong LostBytes { get; init; }
-    public long Subjects { get; init; }
+    /// <summary>False when every server hosting the stream failed this poll (kept from an earlier poll, state unknown).</summary>
+    public bool Reachable { get; init; } = true;
+    public ulong? Messages { get; init; }
+    public ulong? Bytes { get; init; }
+    public ulong? FirstSeq { get; init; }
+    public ulong? LastSeq { get; init; }
+    public long? ConsumerCount { get; init; }
+    public long? DeletedMessages { get; init; }
+    public long? LostMessages { get; init; }
+    public ulong? LostBytes { get; init; }
+    public long? Subjects { get; init; }
     public ulong? MaxBytes { get; init; }
     public ulong? MaxMessages { get; init; }
     public required bool HasLeader { get; init; }
     public string? Leader { get; init; }
-    /// <summary>Which server's report the state came from.</summary>
-    public required string StateFrom { get; init; }
+    /// <summary>Which server's report the state came from (null while unreachable).</summary>
+    public required string? StateFrom { get; init; }
     public required IReadOnlyList<PeerView> Peers { get; init; }
     public StreamSourceView? Mirror { get; init; }
     public required IReadOnlyList<StreamSourceView> Sources { get; init; }

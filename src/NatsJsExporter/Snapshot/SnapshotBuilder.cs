@@ -63,6 +63,7 @@ public static class SnapshotBuilder
             Accounts = accounts,
             Streams = streams,
             ConflictsTotal = (input.Previous?.ConflictsTotal ?? 0) + conflicts.Count,
+            ServersDiscovered = Math.Max(input.Previous?.ServersDiscovered ?? 0, metaGroups.Sum(g => g.ClusterSize)),
             LeaderHistory = history.Result(),
         };
         return new SnapshotResult(snapshot, conflicts);
@@ -247,10 +248,15 @@ public static class SnapshotBuilder
     private static string DomainPrefix(string domain) => domain.Length == 0 ? "" : domain + ":";
 
     /// <summary>
-    /// A stream every replica of which sits on servers that failed this poll is not deleted, it is
-    /// unreachable: keep it, with its last known state, no leader and unknown replica health, so that
-    /// `natsjs_stream_has_leader` says 0 (an R1 stream whose server is down is unavailable) instead of
-    /// the series vanishing. A stream some answering server no longer lists has been deleted.
+    /// The unreachable-stream rule. A stream every replica of which sits on servers that failed this
+    /// poll is not deleted, it is unreachable: it stays listed (identity, configuration, the names of
+    /// its replicas) with <see cref="StreamView.Reachable"/> false, no leader, unknown replica health,
+    /// and its state numbers and consumers omitted (null / none): the last known numbers would be
+    /// stale, and nobody can be asked for new ones. So `natsjs_stream_has_leader` is 0 while the
+    /// number series are absent, and every view shows a critical `stream_unreachable` problem.
+    /// It stays so until one of its servers answers (with it: reachable again; without it: deleted).
+    /// A stream some answering server no longer lists has been deleted. Only a stream seen by an
+    /// earlier poll can be kept: a one-shot `report` never saw it.
     /// </summary>
     private static StreamView[] CarryUnreachable(StreamView[] streams, ClusterSnapshot? previous, IReadOnlyList<ServerReport> reports, LeaderHistory history)
     {
@@ -266,15 +272,23 @@ public static class SnapshotBuilder
             var (changes, lastKnown) = history.Observe("stream\u0000" + old.Domain + "\u0000" + old.Account + "\u0000" + old.Name, null);
             carried.Add(old with
             {
+                Reachable = false,
                 HasLeader = false,
                 Leader = null,
+                StateFrom = null,
+                Messages = null,
+                Bytes = null,
+                FirstSeq = null,
+                LastSeq = null,
+                ConsumerCount = null,
+                DeletedMessages = null,
+                LostMessages = null,
+                LostBytes = null,
+                Subjects = null,
                 Peers = old.Peers.Select(p => new PeerView { Name = p.Name, IsLeader = false }).ToArray(),
-                Consumers = old.Consumers.Select(c => c with
-                {
-                    HasLeader = false,
-                    Leader = null,
-                    Peers = c.Peers.Select(p => new PeerView { Name = p.Name, IsLeader = false }).ToArray(),
-                }).ToArray(),
+                Mirror = null,
+                Sources = [],
+                Consumers = [],
                 LeaderChanges = changes,
                 LastKnownLeader = lastKnown,
             });
@@ -363,7 +377,7 @@ public static class SnapshotBuilder
                 if (acc.Name is not null && filter.IncludeAccount(acc.Name))
                     chosen.TryAdd((DomainOf(r), acc.Name), acc);
         }
-        var perAccount = streams.GroupBy(s => (s.Domain, s.Account)).ToDictionary(g => g.Key, g => (Streams: (long)g.Count(), Consumers: g.Sum(s => s.ConsumerCount)));
+        var perAccount = streams.GroupBy(s => (s.Domain, s.Account)).ToDictionary(g => g.Key, g => (Streams: (long)g.Count(), Consumers: g.Sum(s => s.ConsumerCount ?? 0)));
         return chosen.Select(kv =>
         {
             perAccount.TryGetValue(kv.Key, out var counts);

@@ -10,23 +10,104 @@ public enum Severity
     [JsonStringEnumMemberName("critical")] Critical = 2,
 }
 
+/// <summary>The fixed set of problem kinds (the README's table). Each has one severity, see <see cref="ProblemKinds.SeverityOf"/>.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ProblemKind>))]
+public enum ProblemKind
+{
+    [JsonStringEnumMemberName("no_data")] NoData,
+    [JsonStringEnumMemberName("stale_data")] StaleData,
+    [JsonStringEnumMemberName("meta_leader_missing")] MetaLeaderMissing,
+    [JsonStringEnumMemberName("stream_unreachable")] StreamUnreachable,
+    [JsonStringEnumMemberName("stream_leader_missing")] StreamLeaderMissing,
+    [JsonStringEnumMemberName("stream_quorum_lost")] StreamQuorumLost,
+    [JsonStringEnumMemberName("consumer_leader_missing")] ConsumerLeaderMissing,
+    [JsonStringEnumMemberName("target_down")] TargetDown,
+    [JsonStringEnumMemberName("servers_missing")] ServersMissing,
+    [JsonStringEnumMemberName("servers_not_polled")] ServersNotPolled,
+    [JsonStringEnumMemberName("meta_peer_outdated")] MetaPeerOutdated,
+    [JsonStringEnumMemberName("meta_peer_offline")] MetaPeerOffline,
+    [JsonStringEnumMemberName("stream_under_replicated")] StreamUnderReplicated,
+    [JsonStringEnumMemberName("replica_outdated")] ReplicaOutdated,
+    [JsonStringEnumMemberName("replica_offline")] ReplicaOffline,
+    [JsonStringEnumMemberName("mirror_error")] MirrorError,
+    [JsonStringEnumMemberName("source_error")] SourceError,
+    [JsonStringEnumMemberName("consumer_replica_outdated")] ConsumerReplicaOutdated,
+    [JsonStringEnumMemberName("consumer_replica_offline")] ConsumerReplicaOffline,
+}
+
+public static class ProblemKinds
+{
+    /// <summary>The one severity of each kind.</summary>
+    public static Severity SeverityOf(ProblemKind kind) => kind switch
+    {
+        ProblemKind.NoData or ProblemKind.StaleData or ProblemKind.MetaLeaderMissing or ProblemKind.StreamUnreachable
+            or ProblemKind.StreamLeaderMissing or ProblemKind.StreamQuorumLost or ProblemKind.ConsumerLeaderMissing => Severity.Critical,
+        _ => Severity.Warning,
+    };
+
+    /// <summary>The stable identifier, as in the JSON and the README: replica_outdated.</summary>
+    public static string Id(ProblemKind kind) => kind switch
+    {
+        ProblemKind.NoData => "no_data",
+        ProblemKind.StaleData => "stale_data",
+        ProblemKind.MetaLeaderMissing => "meta_leader_missing",
+        ProblemKind.StreamUnreachable => "stream_unreachable",
+        ProblemKind.StreamLeaderMissing => "stream_leader_missing",
+        ProblemKind.StreamQuorumLost => "stream_quorum_lost",
+        ProblemKind.ConsumerLeaderMissing => "consumer_leader_missing",
+        ProblemKind.TargetDown => "target_down",
+        ProblemKind.ServersMissing => "servers_missing",
+        ProblemKind.ServersNotPolled => "servers_not_polled",
+        ProblemKind.MetaPeerOutdated => "meta_peer_outdated",
+        ProblemKind.MetaPeerOffline => "meta_peer_offline",
+        ProblemKind.StreamUnderReplicated => "stream_under_replicated",
+        ProblemKind.ReplicaOutdated => "replica_outdated",
+        ProblemKind.ReplicaOffline => "replica_offline",
+        ProblemKind.MirrorError => "mirror_error",
+        ProblemKind.SourceError => "source_error",
+        ProblemKind.ConsumerReplicaOutdated => "consumer_replica_outdated",
+        ProblemKind.ConsumerReplicaOffline => "consumer_replica_offline",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+}
+
+/// <summary>A stream's identity in every view and URL: two JetStream domains may hold equally named streams.</summary>
+public readonly record struct StreamKey(string Domain, string Account, string Name)
+{
+    public static StreamKey Of(StreamView s) => new(s.Domain, s.Account, s.Name);
+
+    /// <summary>"APP > ORDERS", or "west: APP > ORDERS" in a domain.</summary>
+    public override string ToString() => (Domain.Length == 0 ? "" : Domain + ": ") + Account + " > " + Name;
+}
+
 /// <summary>
-/// One thing an operator should look at. <see cref="Kind"/> is a stable identifier (see the
-/// README table); <see cref="Message"/> is the sentence shown on the page and in the report.
+/// One thing an operator should look at: a <see cref="Kind"/> from a fixed set (its severity
+/// follows from it) and the identity of what it is about (domain, account, stream, consumer,
+/// server, source: null when not applicable). <see cref="Message"/> is the sentence shown on the
+/// page and in the report; no view reads it to decide anything.
 /// </summary>
 public sealed record Problem
 {
-    public required Severity Severity { get; init; }
-    public required string Kind { get; init; }
+    public required ProblemKind Kind { get; init; }
+    public Severity Severity => ProblemKinds.SeverityOf(Kind);
     public required string Message { get; init; }
+    /// <summary>The JetStream domain of the stream, consumer or meta group ("" when none is configured; null for cluster-wide problems).</summary>
+    public string? Domain { get; init; }
     public string? Account { get; init; }
     public string? Stream { get; init; }
     public string? Consumer { get; init; }
     /// <summary>The server the problem is about (a replica, a meta peer or a target).</summary>
-    public string? Peer { get; init; }
+    public string? Server { get; init; }
+    /// <summary>The same as <see cref="Server"/>: the schema-1 name of the field, kept for scripts that read it.</summary>
+    public string? Peer => Server;
+    /// <summary>The mirrored or sourced stream a mirror_error or source_error is about.</summary>
+    public string? Source { get; init; }
+
+    [JsonIgnore]
+    public StreamKey? StreamKey => Stream is null || Account is null ? null : new StreamKey(Domain ?? "", Account, Stream);
 }
 
-/// <summary>The problems found in one snapshot, worst first, and what they add up to.</summary>
+/// <summary>The problems found in one snapshot, worst first, what they add up to, and who they are about.</summary>
 public sealed record HealthReport(IReadOnlyList<Problem> Problems)
 {
     public Severity? Worst => Problems.Count == 0 ? null : Problems.Max(p => p.Severity);
@@ -38,17 +119,38 @@ public sealed record HealthReport(IReadOnlyList<Problem> Problems)
     public int ExitCode => Worst switch { Severity.Critical => 2, Severity.Warning => 1, _ => 0 };
 
     public int Count(Severity severity) => Problems.Count(p => p.Severity == severity);
+
+    /// <summary>Every problem about the stream, its replicas and its consumers.</summary>
+    public IEnumerable<Problem> ForStream(StreamKey key) => Problems.Where(p => p.StreamKey == key);
+
+    /// <summary>Problems about the stream itself or one of its replicas (not its consumers).</summary>
+    public bool StreamHasProblem(StreamKey key) => ForStream(key).Any(p => p.Consumer is null);
+
+    /// <summary>A problem about this replica of the stream (the `!` of the placement column).</summary>
+    public bool StreamReplicaHasProblem(StreamKey key, string server) => ForStream(key).Any(p => p.Consumer is null && p.Server == server);
+
+    public bool ConsumerHasProblem(StreamKey key, string consumer) => ForStream(key).Any(p => p.Consumer == consumer);
+
+    public bool ConsumerReplicaHasProblem(StreamKey key, string consumer, string server) => ForStream(key).Any(p => p.Consumer == consumer && p.Server == server);
+
+    public bool StreamLeaderMissing(StreamKey key) =>
+        ForStream(key).Any(p => p.Kind is ProblemKind.StreamLeaderMissing or ProblemKind.StreamUnreachable);
+
+    public bool SourceHasProblem(StreamKey key, ProblemKind kind, string source) => ForStream(key).Any(p => p.Kind == kind && p.Source == source);
+
+    /// <summary>A down target, by its label (server name, or URL until the name is known); with no_data, every target is.</summary>
+    public bool ServerDown(string label) => Problems.Any(p => (p.Kind == ProblemKind.TargetDown && p.Server == label) || p.Kind == ProblemKind.NoData);
+
+    public bool MetaLeaderMissing(MetaGroupView g) => Problems.Any(p => p.Kind == ProblemKind.MetaLeaderMissing && p.Domain == g.Domain);
+
+    public bool MetaPeerHasProblem(MetaGroupView g, string server) =>
+        Problems.Any(p => p.Kind is ProblemKind.MetaPeerOffline or ProblemKind.MetaPeerOutdated && p.Domain == g.Domain && p.Server == server);
 }
 
 /// <summary>
-/// The one definition of "a problem", a pure function of the merged snapshot (and the clock,
-/// for staleness). The status page, /api/v1/snapshot and the report command all call this.
-///
-/// Critical: no target answered; stale data; a meta group, stream or consumer without a
-/// leader; a replicated stream that lost its quorum (fewer current, online replicas than a
-/// majority). Warning: a target down; fewer servers known than expected; an outdated or offline stream replica, consumer replica
-/// or meta peer; an under-replicated stream (fewer peers than replicas configured); a source
-/// or mirror reporting an error.
+/// The one place problems are made: a pure function of the merged snapshot (and the clock, for
+/// staleness). The status page, the stream table markers, /api/v1/snapshot and the report command
+/// all read the <see cref="HealthReport"/> this returns; none of them decides on its own.
 /// </summary>
 public static class HealthCheck
 {
@@ -58,109 +160,100 @@ public static class HealthCheck
     public static HealthReport Evaluate(ClusterSnapshot s, DateTimeOffset now)
     {
         var list = new List<Problem>();
+        void Add(ProblemKind kind, string message, string? domain = null, string? account = null, string? stream = null,
+            string? consumer = null, string? server = null, string? source = null) =>
+            list.Add(new Problem { Kind = kind, Message = message, Domain = domain, Account = account, Stream = stream, Consumer = consumer, Server = server, Source = source });
 
-        // Targets and freshness.
+        // Targets and freshness. Every down target says why, also when none answered (then in the one no_data problem).
         if (s.Targets.Count > 0 && s.Targets.All(t => !t.Up))
-            list.Add(new Problem { Severity = Severity.Critical, Kind = "no_data", Message = $"no server answered the last poll ({s.Targets.Count} targets down)" });
+            Add(ProblemKind.NoData, $"no server answered the last poll ({s.Targets.Count} {(s.Targets.Count == 1 ? "target" : "targets")} down): " +
+                string.Join("; ", s.Targets.Select(t => $"{t.Label}: {t.LastError ?? "no answer"}")));
         else
             foreach (var t in s.Targets.Where(t => !t.Up))
-                list.Add(new Problem
-                {
-                    Severity = Severity.Warning, Kind = "target_down", Peer = t.Label,
-                    Message = $"server {t.Label} did not answer: {t.LastError ?? "no answer"}",
-                });
+                Add(ProblemKind.TargetDown, $"server {t.Label} did not answer: {t.LastError ?? "no answer"}", server: t.Label);
         var (answered, expected) = Answered(s);
-        long unheard = expected - s.Targets.Count;
-        if (answered > 0 && unheard > 0)
-            list.Add(new Problem
-            {
-                Severity = Severity.Warning, Kind = "servers_missing",
-                Message = $"{answered} of {expected} expected servers answered; {unheard} not heard from at all (a cluster cut off behind its gateway, a server without JetStream, or a wrong --expected-servers)",
-            });
+        if (s.ServersNotPolled > 0)
+            Add(ProblemKind.ServersNotPolled,
+                $"the meta group counts {s.ServersDiscovered} servers but only {s.Targets.Count} {(s.Targets.Count == 1 ? "monitor URL is" : "monitor URLs are")} polled: " +
+                $"{s.ServersNotPolled} {(s.ServersNotPolled == 1 ? "server was" : "servers were")} never polled and {(s.ServersNotPolled == 1 ? "its" : "their")} state is unknown; give every server's monitor URL in --monitor-urls");
+        else if (answered > 0 && expected - s.Targets.Count is > 0 and var unheard)
+            Add(ProblemKind.ServersMissing,
+                $"{answered} of {expected} expected servers answered; {unheard} not heard from at all (a cluster cut off behind its gateway, a server without JetStream, or a wrong --expected-servers)");
         var age = now - s.CollectedAt;
         if (s.PollInterval > TimeSpan.Zero && age > StaleIntervals * s.PollInterval)
-            list.Add(new Problem
-            {
-                Severity = Severity.Critical, Kind = "stale_data",
-                Message = $"data is {Format.Duration(age.TotalSeconds)} old, more than {StaleIntervals} poll intervals ({Format.Duration(s.PollInterval.TotalSeconds)} each): the poller is stuck",
-            });
+            Add(ProblemKind.StaleData,
+                $"data is {Format.Duration(age.TotalSeconds)} old, more than {StaleIntervals} poll intervals ({Format.Duration(s.PollInterval.TotalSeconds)} each): the poller is stuck");
 
-        // Meta group.
+        // Meta groups (one per domain).
         foreach (var g in s.MetaGroups)
         {
+            string group = "meta group " + (g.Cluster.Length == 0 ? "(unnamed)" : g.Cluster) + (g.Domain.Length == 0 ? "" : $" (domain {g.Domain})");
             if (!g.HasLeader)
             {
-                list.Add(new Problem
-                {
-                    Severity = Severity.Critical, Kind = "meta_leader_missing",
-                    Message = $"meta group {Label(g.Cluster)} has no leader: no stream or consumer can be created, changed or deleted",
-                });
+                Add(ProblemKind.MetaLeaderMissing, $"{group} has no leader: no stream or consumer can be created, changed or deleted", domain: g.Domain);
                 continue;
             }
             foreach (var p in g.Peers.Where(p => !p.IsLeader))
             {
                 if (p.Offline == true)
-                    list.Add(new Problem { Severity = Severity.Warning, Kind = "meta_peer_offline", Peer = p.Name, Message = $"meta group peer {p.Name} is offline ({Format.PeerState(p)})" });
+                    Add(ProblemKind.MetaPeerOffline, $"{group} peer {p.Name} is offline ({Format.PeerState(p)})", domain: g.Domain, server: p.Name);
                 else if (p.Current == false)
-                    list.Add(new Problem { Severity = Severity.Warning, Kind = "meta_peer_outdated", Peer = p.Name, Message = $"meta group peer {p.Name} is outdated ({Format.PeerState(p)})" });
+                    Add(ProblemKind.MetaPeerOutdated, $"{group} peer {p.Name} is outdated ({Format.PeerState(p)})", domain: g.Domain, server: p.Name);
             }
         }
 
         // Streams and their consumers.
         foreach (var st in s.Streams)
         {
-            string name = $"{st.Account} > {st.Name}";
-            if (!st.HasLeader)
+            string name = StreamKey.Of(st).ToString();
+            void AddStream(ProblemKind kind, string message, string? consumer = null, string? server = null, string? source = null) =>
+                Add(kind, message, st.Domain, st.Account, st.Name, consumer, server, source);
+
+            if (!st.Reachable)
             {
-                list.Add(new Problem
-                {
-                    Severity = Severity.Critical, Kind = "stream_leader_missing", Account = st.Account, Stream = st.Name,
-                    Message = $"stream {name} has no leader: it accepts no writes",
-                });
+                AddStream(ProblemKind.StreamUnreachable,
+                    $"stream {name} is unreachable: every server hosting it ({string.Join(", ", st.Peers.Select(p => p.Name))}) failed this poll; its state is unknown");
+                continue;
             }
+            if (!st.HasLeader)
+                AddStream(ProblemKind.StreamLeaderMissing, $"stream {name} has no leader: it accepts no writes");
             else if (st.ReplicasConfigured > 1 && st.Peers.Count > 0 && st.Peers.All(p => p.Current is not null))
             {
                 long healthy = st.Peers.Count(Healthy);
                 long quorum = st.ReplicasConfigured / 2 + 1;
                 if (healthy < quorum)
-                    list.Add(new Problem
-                    {
-                        Severity = Severity.Critical, Kind = "stream_quorum_lost", Account = st.Account, Stream = st.Name,
-                        Message = $"stream {name} has {healthy} of {st.ReplicasConfigured} replicas current and online, fewer than the quorum of {quorum}",
-                    });
+                    AddStream(ProblemKind.StreamQuorumLost,
+                        $"stream {name} has {healthy} of {st.ReplicasConfigured} replicas current and online, fewer than the quorum of {quorum}");
             }
             if (st.ReplicasConfigured > 0 && st.Peers.Count < st.ReplicasConfigured)
-                list.Add(new Problem
-                {
-                    Severity = Severity.Warning, Kind = "stream_under_replicated", Account = st.Account, Stream = st.Name,
-                    Message = $"stream {name} has {st.Peers.Count} of {st.ReplicasConfigured} configured replicas{(st.Peers.Count > 0 ? $" ({string.Join(", ", st.Peers.Select(p => p.Name))})" : "")}",
-                });
+                AddStream(ProblemKind.StreamUnderReplicated,
+                    $"stream {name} has {st.Peers.Count} of {st.ReplicasConfigured} configured replicas{(st.Peers.Count > 0 ? $" ({string.Join(", ", st.Peers.Select(p => p.Name))})" : "")}");
             foreach (var p in st.Peers.Where(p => !p.IsLeader))
             {
                 if (p.Offline == true)
-                    list.Add(new Problem { Severity = Severity.Warning, Kind = "replica_offline", Account = st.Account, Stream = st.Name, Peer = p.Name, Message = $"stream {name}: replica {p.Name} is offline ({Format.PeerState(p)})" });
+                    AddStream(ProblemKind.ReplicaOffline, $"stream {name}: replica {p.Name} is offline ({Format.PeerState(p)})", server: p.Name);
                 else if (p.Current == false)
-                    list.Add(new Problem { Severity = Severity.Warning, Kind = "replica_outdated", Account = st.Account, Stream = st.Name, Peer = p.Name, Message = $"stream {name}: replica {p.Name} is outdated ({Format.PeerState(p)})" });
+                    AddStream(ProblemKind.ReplicaOutdated, $"stream {name}: replica {p.Name} is outdated ({Format.PeerState(p)})", server: p.Name);
             }
             if (st.Mirror is { Error: { } mirrorError })
-                list.Add(new Problem { Severity = Severity.Warning, Kind = "mirror_error", Account = st.Account, Stream = st.Name, Message = $"stream {name}: mirror of {st.Mirror.Name} reports an error: {mirrorError}" });
+                AddStream(ProblemKind.MirrorError, $"stream {name}: mirror of {st.Mirror.Name} reports an error: {mirrorError}", source: st.Mirror.Name);
             foreach (var src in st.Sources.Where(x => x.Error is not null))
-                list.Add(new Problem { Severity = Severity.Warning, Kind = "source_error", Account = st.Account, Stream = st.Name, Message = $"stream {name}: source {src.Name} reports an error: {src.Error}" });
+                AddStream(ProblemKind.SourceError, $"stream {name}: source {src.Name} reports an error: {src.Error}", source: src.Name);
 
             foreach (var c in st.Consumers)
             {
                 string cname = $"consumer {name} > {c.Name}";
                 if (!c.HasLeader)
                 {
-                    list.Add(new Problem { Severity = Severity.Critical, Kind = "consumer_leader_missing", Account = st.Account, Stream = st.Name, Consumer = c.Name, Message = $"{cname} has no leader: nothing is delivered" });
+                    AddStream(ProblemKind.ConsumerLeaderMissing, $"{cname} has no leader: nothing is delivered", consumer: c.Name);
                     continue;
                 }
                 foreach (var p in c.Peers.Where(p => !p.IsLeader))
                 {
                     if (p.Offline == true)
-                        list.Add(new Problem { Severity = Severity.Warning, Kind = "consumer_replica_offline", Account = st.Account, Stream = st.Name, Consumer = c.Name, Peer = p.Name, Message = $"{cname}: replica {p.Name} is offline ({Format.PeerState(p)})" });
+                        AddStream(ProblemKind.ConsumerReplicaOffline, $"{cname}: replica {p.Name} is offline ({Format.PeerState(p)})", consumer: c.Name, server: p.Name);
                     else if (p.Current == false)
-                        list.Add(new Problem { Severity = Severity.Warning, Kind = "consumer_replica_outdated", Account = st.Account, Stream = st.Name, Consumer = c.Name, Peer = p.Name, Message = $"{cname}: replica {p.Name} is outdated ({Format.PeerState(p)})" });
+                        AddStream(ProblemKind.ConsumerReplicaOutdated, $"{cname}: replica {p.Name} is outdated ({Format.PeerState(p)})", consumer: c.Name, server: p.Name);
                 }
             }
         }
@@ -171,17 +264,12 @@ public static class HealthCheck
     }
 
     /// <summary>
-    /// Servers that answered the last poll, and the servers expected: the configured or discovered
-    /// count, or the targets known, whichever is larger. The "n/m servers answered" of every view.
+    /// Servers that answered the last poll, and the servers expected (<see cref="ClusterSnapshot.ExpectedServerCount"/>).
+    /// The "n/m servers answered" of every view.
     /// </summary>
     public static (int Answered, long Expected) Answered(ClusterSnapshot s) =>
-        (s.Targets.Count(t => t.Up), Math.Max(s.ServersExpected ?? 0, s.Targets.Count));
+        (s.Targets.Count(t => t.Up), s.ExpectedServerCount);
 
-    /// <summary>A replica that is current and online (unknown health is not healthy).</summary>
-    public static bool Healthy(PeerView p) => p.Current == true && p.Offline != true;
-
-    /// <summary>A replica the leader reports outdated or offline (the `!` of the placement column).</summary>
-    public static bool Unhealthy(PeerView p) => p.Current == false || p.Offline == true;
-
-    private static string Label(string cluster) => cluster.Length == 0 ? "(unnamed)" : cluster;
+    /// <summary>A replica that is current and online (unknown health is not healthy): counts towards the quorum.</summary>
+    private static bool Healthy(PeerView p) => p.Current == true && p.Offline != true;
 }

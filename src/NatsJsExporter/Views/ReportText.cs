@@ -18,7 +18,8 @@ public static class ReportText
             ColorSystem = plain ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
             Interactive = InteractionSupport.No,
         });
-        if (plain) console.Profile.Width = 240;
+        // Plain output goes to files and pipes: one problem per line however long (no terminal to wrap for).
+        if (plain) console.Profile.Width = 4096;
 
         console.WriteLine(StatusLine(snapshot, health));
         if (health.Problems.Count > 0)
@@ -32,14 +33,14 @@ public static class ReportText
         }
         console.WriteLine();
 
-        if (section is "all" or "jetstream") Write(console, OperatorTables.JetStreamSummary(snapshot));
+        if (section is "all" or "jetstream") Write(console, OperatorTables.JetStreamSummary(snapshot, health));
         if (section is "all" or "meta")
         {
-            var metas = OperatorTables.MetaGroups(snapshot);
+            var metas = OperatorTables.MetaGroups(snapshot, health);
             if (metas.Count == 0) console.WriteLine("RAFT Meta Group Information: no meta group reported");
             foreach (var m in metas) Write(console, m);
         }
-        if (section is "all" or "streams") Write(console, OperatorTables.StreamReport(snapshot));
+        if (section is "all" or "streams") Write(console, OperatorTables.StreamReport(snapshot, health));
     }
 
     /// <summary>"OK: ...", "WARNING: ..." or "CRITICAL: ..." with the counts (the first line, for Nagios-style checks).</summary>

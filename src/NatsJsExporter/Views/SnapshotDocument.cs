@@ -22,6 +22,8 @@ public sealed record SnapshotDocument
     public required string Status { get; init; }
     public required IReadOnlyList<Problem> Problems { get; init; }
     public long? ServersExpected { get; init; }
+    /// <summary>Servers the meta groups count (sum of their cluster_size; 0 when none reported).</summary>
+    public long ServersDiscovered { get; init; }
     public long ConflictsTotal { get; init; }
     public required IReadOnlyList<TargetView> Targets { get; init; }
     public required IReadOnlyList<ServerView> Servers { get; init; }
@@ -38,7 +40,8 @@ public sealed record SnapshotDocument
         PollDurationSeconds = Math.Round(s.PollDuration.TotalSeconds, 6),
         Status = health.Status,
         Problems = health.Problems,
-        ServersExpected = s.ServersExpected ?? s.Targets.Count,
+        ServersExpected = s.ExpectedServerCount,
+        ServersDiscovered = s.ServersDiscovered,
         ConflictsTotal = s.ConflictsTotal,
         Targets = s.Targets,
         Servers = s.Servers,

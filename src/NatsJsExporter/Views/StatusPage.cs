@@ -36,9 +36,14 @@ public static class StatusPage
         return sb.ToString();
     }
 
-    /// <summary>The link of a stream's page (path segments percent-encoded; escape with <see cref="H"/> in HTML).</summary>
-    public static string StreamPath(string account, string stream) =>
-        $"/streams/{Uri.EscapeDataString(account)}/{Uri.EscapeDataString(stream)}";
+    /// <summary>
+    /// The link of a stream's page (path segments percent-encoded; escape with <see cref="H"/> in HTML):
+    /// `/streams/{account}/{stream}` for a stream outside any JetStream domain,
+    /// `/domains/{domain}/streams/{account}/{stream}` for one in a domain.
+    /// </summary>
+    public static string StreamPath(StreamKey key) =>
+        (key.Domain.Length == 0 ? "" : $"/domains/{Uri.EscapeDataString(key.Domain)}") +
+        $"/streams/{Uri.EscapeDataString(key.Account)}/{Uri.EscapeDataString(key.Name)}";
 
     public static int RefreshSeconds(ClusterSnapshot? s) =>
         (int)Math.Clamp(Math.Ceiling((s?.PollInterval ?? TimeSpan.FromSeconds(5)).TotalSeconds), 2, 60);
@@ -60,12 +65,12 @@ public static class StatusPage
 
         Problems(sb, s, health.Problems, all: true);
 
-        Table(sb, OperatorTables.JetStreamSummary(s));
-        var metas = OperatorTables.MetaGroups(s);
+        Table(sb, OperatorTables.JetStreamSummary(s, health));
+        var metas = OperatorTables.MetaGroups(s, health);
         if (metas.Count == 0) sb.Append("<section id=\"meta\"><h2>RAFT Meta Group Information</h2><p class=\"empty\">no meta group reported (not clustered, or no server answered)</p></section>");
         foreach (var m in metas) Table(sb, m);
 
-        var streams = OperatorTables.StreamReport(s);
+        var streams = OperatorTables.StreamReport(s, health);
         sb.Append("<section id=\"streams\"><h2>").Append(H(streams.Title)).Append(" <small>(").Append(streams.Rows.Count.ToString(CultureInfo.InvariantCulture)).Append(")</small></h2>");
         sb.Append("<label class=\"filter\">Filter <input id=\"filter\" type=\"search\" placeholder=\"account, stream or server\" autocomplete=\"off\" spellcheck=\"false\"></label>");
         sb.Append(" <span id=\"filter-count\"></span>");
@@ -76,26 +81,44 @@ public static class StatusPage
         return sb.ToString();
     }
 
-    public static string RenderStream(ClusterSnapshot? s, HealthReport? health, StreamView? st, string account, string stream, DateTimeOffset now, string version, string nonce)
+    /// <summary>The page of the stream <paramref name="key"/>; <paramref name="st"/> is null when the snapshot has no such stream.</summary>
+    public static string RenderStream(ClusterSnapshot? s, HealthReport? health, StreamView? st, StreamKey key, DateTimeOffset now, string version, string nonce)
     {
         var sb = new StringBuilder(8 * 1024);
-        Head(sb, $"{stream} ({account}) - NATS JetStream", RefreshSeconds(s), nonce);
-        sb.Append("<header><p class=\"back\"><a href=\"/\">&larr; all streams</a></p><h1>Stream ").Append(H(stream)).Append(" <small>account ").Append(H(account)).Append("</small></h1>");
+        string where = key.Domain.Length == 0 ? key.Account : $"{key.Account}, domain {key.Domain}";
+        Head(sb, $"{key.Name} ({where}) - NATS JetStream", RefreshSeconds(s), nonce);
+        sb.Append("<header><p class=\"back\"><a href=\"/\">&larr; all streams</a></p><h1>Stream ").Append(H(key.Name))
+          .Append(" <small>account ").Append(H(key.Account));
+        if (key.Domain.Length > 0) sb.Append(" &middot; domain ").Append(H(key.Domain));
+        sb.Append("</small></h1>");
         if (s is not null) Meta(sb, s, now, version);
         sb.Append("</header>");
         if (s is null || health is null || st is null)
         {
             sb.Append("<section id=\"problems\" class=\"box critical\"><h2>Not found</h2><p>")
-              .Append(s is null ? "Waiting for the first poll." : "No stream of that name in that account in the latest snapshot (deleted, filtered out, or every server hosting it is down).")
-              .Append("</p></section>");
+              .Append(s is null ? "Waiting for the first poll." : key.Domain.Length == 0
+                  ? "No stream of that name in that account (outside JetStream domains) in the latest snapshot (deleted, or filtered out)."
+                  : "No stream of that name in that account and JetStream domain in the latest snapshot (deleted, or filtered out).")
+              .Append("</p>");
+            // The same account and name in other domains: link them, so a URL without the domain still leads somewhere.
+            var elsewhere = s?.Streams.Where(x => x.Account == key.Account && x.Name == key.Name).Select(StreamKey.Of).ToArray() ?? [];
+            if (elsewhere.Length > 0)
+            {
+                sb.Append("<p>The same name exists in:</p><ul>");
+                foreach (var k in elsewhere)
+                    sb.Append("<li><a href=\"").Append(H(StreamPath(k))).Append("\">").Append(H(k.ToString())).Append("</a></li>");
+                sb.Append("</ul>");
+            }
+            sb.Append("</section>");
             Foot(sb, nonce, RefreshSeconds(s), filter: false);
             return sb.ToString();
         }
 
-        Problems(sb, s, health.Problems.Where(p => p.Account == st.Account && p.Stream == st.Name).ToArray(), all: false);
+        Problems(sb, s, health.ForStream(key).ToArray(), all: false);
 
         sb.Append("<section id=\"info\"><h2>Information</h2><dl class=\"info\">");
         void Item(string k, string v) => sb.Append("<dt>").Append(H(k)).Append("</dt><dd>").Append(H(v)).Append("</dd>");
+        if (st.Domain.Length > 0) Item("Domain", st.Domain);
         Item("Account", st.Account);
         Item("Storage", Format.Storage(st.Storage));
         Item("Retention", st.Retention);
@@ -106,22 +129,19 @@ public static class StatusPage
         Item("Last Sequence", Format.Count(st.LastSeq));
         Item("Subjects", Format.Count(st.Subjects));
         Item("Deleted Messages", Format.Count(st.DeletedMessages));
-        Item("Lost Messages", $"{Format.Count(st.LostMessages)} ({Format.Bytes(st.LostBytes)})");
+        Item("Lost Messages", st.LostMessages is null ? Format.Unknown : $"{Format.Count(st.LostMessages)} ({Format.Bytes(st.LostBytes)})");
         Item("Maximum Bytes", st.MaxBytes is { } mb ? Format.Bytes(mb) : "unlimited");
         Item("Maximum Messages", st.MaxMessages is { } mm ? Format.Count(mm) : "unlimited");
-        Item("State From", st.StateFrom);
+        Item("State From", st.StateFrom ?? "nobody: every server hosting the stream failed this poll");
         sb.Append("</dl></section>");
 
         sb.Append("<section id=\"cluster\"><h2>Cluster Information</h2><pre class=\"cli\">");
-        foreach (var line in Format.ClusterInformation(st))
-        {
-            var isBad = line.Contains("outdated", StringComparison.Ordinal) || line.Contains("OFFLINE", StringComparison.Ordinal) || line.Contains("none:", StringComparison.Ordinal);
-            sb.Append(isBad ? "<span class=\"bad\">" : "<span>").Append(H(line)).Append("</span>\n");
-        }
+        foreach (var line in Format.ClusterInformation(st, health))
+            sb.Append(line.Problem ? "<span class=\"bad\">" : "<span>").Append(H(line.Text)).Append("</span>\n");
         sb.Append("</pre></section>");
 
-        if (st.Mirror is not null || st.Sources.Count > 0) Table(sb, OperatorTables.Sources(st));
-        Table(sb, OperatorTables.Consumers(st));
+        if (st.Mirror is not null || st.Sources.Count > 0) Table(sb, OperatorTables.Sources(st, health));
+        Table(sb, OperatorTables.Consumers(st, health));
         Foot(sb, nonce, RefreshSeconds(s), filter: false);
         return sb.ToString();
     }
@@ -170,13 +190,15 @@ public static class StatusPage
         foreach (var p in problems)
         {
             string sev = p.Severity == Severity.Critical ? "critical" : "warning";
-            sb.Append("<li class=\"").Append(sev).Append("\" data-kind=\"").Append(H(p.Kind)).Append('"');
+            sb.Append("<li class=\"").Append(sev).Append("\" data-kind=\"").Append(ProblemKinds.Id(p.Kind)).Append('"');
+            if (!string.IsNullOrEmpty(p.Domain)) sb.Append(" data-domain=\"").Append(H(p.Domain)).Append('"');
             if (p.Account is not null) sb.Append(" data-account=\"").Append(H(p.Account)).Append('"');
             if (p.Stream is not null) sb.Append(" data-stream=\"").Append(H(p.Stream)).Append('"');
-            if (p.Peer is not null) sb.Append(" data-peer=\"").Append(H(p.Peer)).Append('"');
+            if (p.Consumer is not null) sb.Append(" data-consumer=\"").Append(H(p.Consumer)).Append('"');
+            if (p.Server is not null) sb.Append(" data-server=\"").Append(H(p.Server)).Append('"');
             sb.Append("><span class=\"sev\">").Append(sev.ToUpperInvariant()).Append("</span> ").Append(H(p.Message));
-            if (all && p.Account is not null && p.Stream is not null)
-                sb.Append(" <a href=\"").Append(H(StreamPath(p.Account, p.Stream))).Append("\">details</a>");
+            if (all && p.StreamKey is { } key)
+                sb.Append(" <a href=\"").Append(H(StreamPath(key))).Append("\">details</a>");
             sb.Append("</li>");
         }
         sb.Append("</ul></section>");
@@ -204,13 +226,17 @@ public static class StatusPage
         {
             sb.Append("<tr");
             if (row.Problem) sb.Append(" class=\"bad\"");
-            if (row.Stream is { } st) sb.Append(" data-account=\"").Append(H(st.Account)).Append("\" data-stream=\"").Append(H(st.Name)).Append('"');
+            if (row.Stream is { } st)
+            {
+                if (st.Domain.Length > 0) sb.Append(" data-domain=\"").Append(H(st.Domain)).Append('"');
+                sb.Append(" data-account=\"").Append(H(st.Account)).Append("\" data-stream=\"").Append(H(st.Name)).Append('"');
+            }
             sb.Append('>');
             for (int i = 0; i < row.Cells.Count; i++)
             {
                 sb.Append(t.Numeric.Contains(i) ? "<td class=\"n\">" : "<td>");
                 if (row.Stream is { } s2 && t.Headers[i] == "Stream")
-                    sb.Append("<a href=\"").Append(H(StreamPath(s2.Account, s2.Name))).Append("\">").Append(H(row.Cells[i])).Append("</a>");
+                    sb.Append("<a href=\"").Append(H(StreamPath(s2))).Append("\">").Append(H(row.Cells[i])).Append("</a>");
                 else
                     sb.Append(H(row.Cells[i]));
                 sb.Append("</td>");

@@ -183,11 +183,20 @@ public class LeaderTruthTests
         var down = Fixtures.Build([Report("n1", "n1", Stream("n1", 1, 1, Peer("n2"), Peer("n3"))),
             ServerReport.Failed("n2", "n2", "timeout", "timed out", TimeSpan.FromSeconds(1))], previous: first).Snapshot;
         var events = down.Streams.Single(s => s.Name == "EVENTS");
+        Assert.False(events.Reachable);
         Assert.False(events.HasLeader);
-        Assert.Equal(7UL, events.Messages);
+        Assert.Null(events.Messages); // the last known 7 would be stale: nobody can say
+        Assert.Null(events.StateFrom);
+        Assert.Equal(["n2"], events.Peers.Select(p => p.Name));
         Assert.All(events.Peers, p => Assert.Null(p.Current));
         var text = Encoding.UTF8.GetString(MetricsRenderer.Render(down, "test"));
         Assert.Contains("natsjs_stream_has_leader{cluster=\"c1\",account=\"APP\",stream=\"EVENTS\"} 0", text);
+        Assert.DoesNotContain("natsjs_stream_messages{cluster=\"c1\",account=\"APP\",stream=\"EVENTS\"}", text);
+
+        // Still unreachable one poll later: kept, not forgotten.
+        var still = Fixtures.Build([Report("n1", "n1", Stream("n1", 1, 1, Peer("n2"), Peer("n3"))),
+            ServerReport.Failed("n2", "n2", "timeout", "timed out", TimeSpan.FromSeconds(1))], previous: down).Snapshot;
+        Assert.False(still.Streams.Single(s => s.Name == "EVENTS").Reachable);
 
         // n2 answers again without EVENTS: it was deleted meanwhile, and its series go.
         var back = Fixtures.Build([Report("n1", "n1", Stream("n1", 1, 1, Peer("n2"), Peer("n3"))), Report("n2", "n1")], previous: down).Snapshot;

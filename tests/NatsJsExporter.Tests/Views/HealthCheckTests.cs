@@ -1,3 +1,4 @@
+using static NatsJsExporter.Views.ProblemKinds;
 using NatsJsExporter.Snapshot;
 using NatsJsExporter.Tests.Support;
 using NatsJsExporter.Views;
@@ -30,7 +31,7 @@ public class HealthCheckTests
     {
         // scenario.md: "PAYMENTS replica n3 is behind"; followers' nonsense views are not problems.
         var p = Assert.Single(Health(fixture).Problems);
-        Assert.Equal(("replica_outdated", "PAYMENTS", "n3", Severity.Warning), (p.Kind, p.Stream, p.Peer, p.Severity));
+        Assert.Equal(("replica_outdated", "PAYMENTS", "n3", Severity.Warning), (Id(p.Kind), p.Stream, p.Peer, p.Severity));
     }
 
     [Fact]
@@ -41,15 +42,15 @@ public class HealthCheckTests
         Assert.Equal(1, health.ExitCode);
         Assert.Equal("warning", health.Status);
         Assert.DoesNotContain(health.Problems, p => p.Severity == Severity.Critical);
-        var orders = Assert.Single(health.Problems, p => p.Kind == "replica_outdated" && p.Stream == "ORDERS");
+        var orders = Assert.Single(health.Problems, p => Id(p.Kind) == "replica_outdated" && p.Stream == "ORDERS");
         Assert.Equal(("APP", "n3"), (orders.Account, orders.Peer));
         Assert.Equal("stream APP > ORDERS: replica n3 is outdated (outdated, seen 15.03s ago, 150 operations behind)", orders.Message);
-        Assert.Single(health.Problems, p => p.Kind == "replica_outdated" && p.Stream == "ORDERS_ARCHIVE" && p.Peer == "n3");
-        Assert.Single(health.Problems, p => p.Kind == "target_down" && p.Peer == "n3");
-        Assert.Single(health.Problems, p => p.Kind == "meta_peer_outdated" && p.Peer == "n3");
-        Assert.Equal(2, health.Problems.Count(p => p.Kind == "consumer_replica_outdated" && p.Peer == "n3"));
+        Assert.Single(health.Problems, p => Id(p.Kind) == "replica_outdated" && p.Stream == "ORDERS_ARCHIVE" && p.Peer == "n3");
+        Assert.Single(health.Problems, p => Id(p.Kind) == "target_down" && p.Peer == "n3");
+        Assert.Single(health.Problems, p => Id(p.Kind) == "meta_peer_outdated" && p.Peer == "n3");
+        Assert.Equal(2, health.Problems.Count(p => Id(p.Kind) == "consumer_replica_outdated" && p.Peer == "n3"));
         // Two current replicas of three keep the quorum: not critical.
-        Assert.DoesNotContain(health.Problems, p => p.Kind == "stream_quorum_lost");
+        Assert.DoesNotContain(health.Problems, p => Id(p.Kind) == "stream_quorum_lost");
     }
 
     [Fact]
@@ -58,8 +59,8 @@ public class HealthCheckTests
         var health = Health("2.9.10-cluster-meta-leaderless");
         Assert.Equal(2, health.ExitCode);
         var p = health.Problems[0];
-        Assert.Equal((Severity.Critical, "meta_leader_missing"), (p.Severity, p.Kind));
-        Assert.Contains(health.Problems, x => x.Kind == "target_down" && x.Peer == "n2");
+        Assert.Equal((Severity.Critical, "meta_leader_missing"), (p.Severity, Id(p.Kind)));
+        Assert.Contains(health.Problems, x => Id(x.Kind) == "target_down" && x.Peer == "n2");
     }
 
     [Fact]
@@ -67,10 +68,10 @@ public class HealthCheckTests
     {
         var health = Health("2.9.10-cluster-node-killed");
         Assert.Equal(1, health.ExitCode);
-        Assert.Contains(health.Problems, p => p.Kind == "replica_offline" && p.Stream == "ORDERS" && p.Peer == "n1");
-        Assert.Contains(health.Problems, p => p.Kind == "meta_peer_offline" && p.Peer == "n1");
-        Assert.Contains(health.Problems, p => p.Kind == "target_down" && p.Peer == "n1");
-        Assert.DoesNotContain(health.Problems, p => p.Kind == "replica_outdated" && p.Peer == "n1"); // offline, not both
+        Assert.Contains(health.Problems, p => Id(p.Kind) == "replica_offline" && p.Stream == "ORDERS" && p.Peer == "n1");
+        Assert.Contains(health.Problems, p => Id(p.Kind) == "meta_peer_offline" && p.Peer == "n1");
+        Assert.Contains(health.Problems, p => Id(p.Kind) == "target_down" && p.Peer == "n1");
+        Assert.DoesNotContain(health.Problems, p => Id(p.Kind) == "replica_outdated" && p.Peer == "n1"); // offline, not both
     }
 
     [Fact]
@@ -80,7 +81,7 @@ public class HealthCheckTests
         Assert.Empty(HealthCheck.Evaluate(s, s.CollectedAt + 3 * s.PollInterval).Problems);
         var stale = HealthCheck.Evaluate(s, s.CollectedAt + 3 * s.PollInterval + TimeSpan.FromSeconds(1));
         var p = Assert.Single(stale.Problems);
-        Assert.Equal((Severity.Critical, "stale_data"), (p.Severity, p.Kind));
+        Assert.Equal((Severity.Critical, "stale_data"), (p.Severity, Id(p.Kind)));
         Assert.Equal(2, stale.ExitCode);
     }
 
@@ -90,7 +91,10 @@ public class HealthCheckTests
         var s = Fixtures.Snapshot("2.9.10-cluster-healthy");
         s = s with { Targets = s.Targets.Select(t => t with { Up = false, LastError = "connection refused" }).ToArray(), Servers = [], MetaGroups = [], Streams = [] };
         var health = HealthCheck.Evaluate(s, Now);
-        Assert.Equal("no_data", Assert.Single(health.Problems).Kind);
+        Assert.Equal("no_data", Id(health.Problems[0].Kind));
+        // Each down server still says why it is down.
+        Assert.Equal("no server answered the last poll (3 targets down): n1: connection refused; n2: connection refused; n3: connection refused",
+            Assert.Single(health.Problems).Message);
         Assert.Equal(2, health.ExitCode);
     }
 
@@ -103,7 +107,7 @@ public class HealthCheckTests
         var health = HealthCheck.Evaluate(s, Now);
 
         var p = Assert.Single(health.Problems);
-        Assert.Equal((Severity.Warning, "servers_missing"), (p.Severity, p.Kind));
+        Assert.Equal((Severity.Warning, "servers_missing"), (p.Severity, Id(p.Kind)));
         Assert.StartsWith("3 of 5 expected servers answered; 2 not heard from at all", p.Message);
         Assert.Equal(1, health.ExitCode);
         Assert.Equal((3, 5L), HealthCheck.Answered(s));
@@ -111,8 +115,8 @@ public class HealthCheckTests
         // Servers already listed as down are named by target_down, not counted twice.
         var oneDown = s with { ServersExpected = 3, Targets = s.Targets.Select((t, i) => i == 0 ? t with { Up = false } : t).ToArray() };
         var h2 = HealthCheck.Evaluate(oneDown, Now);
-        Assert.DoesNotContain(h2.Problems, x => x.Kind == "servers_missing");
-        Assert.Single(h2.Problems, x => x.Kind == "target_down");
+        Assert.DoesNotContain(h2.Problems, x => Id(x.Kind) == "servers_missing");
+        Assert.Single(h2.Problems, x => Id(x.Kind) == "target_down");
         Assert.Equal((2, 3L), HealthCheck.Answered(oneDown));
     }
 
@@ -131,69 +135,71 @@ public class HealthCheckTests
 
         Assert.Equal(2, health.ExitCode);
         Assert.Equal("stream APP > UNDER has 2 of 3 configured replicas (" + string.Join(", ", under.Peers.Select(p => p.Name)) + ")",
-            Assert.Single(health.Problems, p => p.Kind == "stream_under_replicated").Message);
-        Assert.Equal(Severity.Warning, health.Problems.Single(p => p.Kind == "stream_under_replicated").Severity);
-        Assert.Equal(Severity.Critical, Assert.Single(health.Problems, p => p.Kind == "stream_leader_missing" && p.Stream == "NOLEADER").Severity);
-        Assert.Equal(Severity.Critical, Assert.Single(health.Problems, p => p.Kind == "stream_quorum_lost" && p.Stream == "NOQUORUM").Severity);
-        Assert.Equal(2, health.Problems.Count(p => p.Kind == "replica_offline" && p.Stream == "NOQUORUM"));
+            Assert.Single(health.Problems, p => Id(p.Kind) == "stream_under_replicated").Message);
+        Assert.Equal(Severity.Warning, health.Problems.Single(p => Id(p.Kind) == "stream_under_replicated").Severity);
+        Assert.Equal(Severity.Critical, Assert.Single(health.Problems, p => Id(p.Kind) == "stream_leader_missing" && p.Stream == "NOLEADER").Severity);
+        Assert.Equal(Severity.Critical, Assert.Single(health.Problems, p => Id(p.Kind) == "stream_quorum_lost" && p.Stream == "NOQUORUM").Severity);
+        Assert.Equal(2, health.Problems.Count(p => Id(p.Kind) == "replica_offline" && p.Stream == "NOQUORUM"));
         // Worst first.
         Assert.True(health.Problems.TakeWhile(p => p.Severity == Severity.Critical).Count() == health.Count(Severity.Critical));
     }
 
     [Fact]
-    public void Formats_match_the_nats_cli()
+    public void Peer_state_reads_like_the_nats_cli()
     {
-        Assert.Equal("0 B", Format.Bytes(0));
-        Assert.Equal("1023 B", Format.Bytes(1023));
-        Assert.Equal("1.5 KiB", Format.Bytes(1536));
-        Assert.Equal("27 MiB", Format.Bytes(27 * 1024 * 1024 + 1000));
         Assert.Equal("2,946", Format.Count(2946UL));
-        Assert.Equal("0.07s", Format.Duration(0.07));
-        Assert.Equal("3m5s", Format.Duration(185));
-        Assert.Equal("current, seen 0.07s ago", Format.PeerState(new PeerView { Name = "n4-c1", IsLeader = false, Current = true, Offline = false, LastSeenSeconds = 0.07, Lag = 0 }));
+        Assert.Equal("current, seen 70ms ago", Format.PeerState(new PeerView { Name = "n4-c1", IsLeader = false, Current = true, Offline = false, LastSeenSeconds = 0.07, Lag = 0 }));
         Assert.Equal("outdated, OFFLINE, seen 9.00s ago, 2 operations behind",
             Format.PeerState(new PeerView { Name = "n2-c1", IsLeader = false, Current = false, Offline = true, LastSeenSeconds = 9, Lag = 2 }));
-        Assert.Equal("outdated, seen 0.42s ago, 1 operation behind",
+        Assert.Equal("outdated, seen 420ms ago, 1 operation behind",
             Format.PeerState(new PeerView { Name = "n2-c1", IsLeader = false, Current = false, Offline = false, LastSeenSeconds = 0.42, Lag = 1 }));
     }
 
     [Fact]
-    public void Cluster_information_reads_like_nats_stream_info()
+    public void Cluster_information_reads_like_nats_stream_info_and_marks_the_lines_a_problem_is_about()
     {
-        var orders = Fixtures.Snapshot("2.9.10-cluster-replica-frozen").Streams.Single(x => x.Name == "ORDERS");
+        var s = Fixtures.Snapshot("2.9.10-cluster-replica-frozen");
+        var health = HealthCheck.Evaluate(s, Now);
+        var orders = s.Streams.Single(x => x.Name == "ORDERS");
         Assert.Equal(
         [
-            "Cluster Information:",
-            "",
-            "                 Name: c1",
-            "               Leader: n1",
-            "              Replica: n2, current, seen 0.03s ago",
-            "              Replica: n3, outdated, seen 15.03s ago, 150 operations behind",
-        ], Format.ClusterInformation(orders));
-        Assert.Equal("n1*, n2, n3!", Format.Placement(orders.Peers));
+            new("Cluster Information:", false),
+            new("", false),
+            new("                 Name: c1", false),
+            new("               Leader: n1", false),
+            new("              Replica: n2, current, seen 34ms ago", false),
+            new("              Replica: n3, outdated, seen 15.03s ago, 150 operations behind", true),
+        ], Format.ClusterInformation(orders, health));
     }
 
     [Fact]
     public void Tables_hold_the_snapshot_numbers_with_totals_and_markers()
     {
         var s = Fixtures.Snapshot("2.9.10-cluster-replica-frozen");
-        var js = OperatorTables.JetStreamSummary(s);
+        var health = HealthCheck.Evaluate(s, Now);
+        var js = OperatorTables.JetStreamSummary(s, health);
         Assert.Equal(["n1", "n2*", "n3"], js.Rows.Select(r => r.Cells[0]));
         Assert.Equal("down", js.Rows.Single(r => r.Cells[0] == "n3").Cells[2]);
+        Assert.True(js.Rows.Single(r => r.Cells[0] == "n3").Problem);
         Assert.Equal(Format.Count(s.Servers.Sum(x => x.Streams)), js.Footer![2]);
         Assert.Equal(Format.Count(s.Servers.Aggregate(0UL, (a, x) => a + x.Messages)), js.Footer[4]);
 
-        var meta = Assert.Single(OperatorTables.MetaGroups(s));
+        var meta = Assert.Single(OperatorTables.MetaGroups(s, health));
         Assert.Equal(["n1", "", "true", "true"], meta.Rows[0].Cells.Take(4));
-        Assert.Equal(["n2", "yes", "true", "true", "0.00s", "0"], meta.Rows[1].Cells);
+        Assert.Equal(["n2", "yes", "true", "true", "0s", "0"], meta.Rows[1].Cells);
         Assert.Equal("false", meta.Rows[2].Cells[2]);
+        Assert.Equal([false, false, true], meta.Rows.Select(r => r.Problem));
 
-        var streams = OperatorTables.StreamReport(s);
+        var streams = OperatorTables.StreamReport(s, health);
+        Assert.Equal("Account", streams.Headers[0]); // no Domain column without domains
         var row = streams.Rows.Single(r => r.Cells[1] == "ORDERS");
         Assert.Equal(["APP", "ORDERS", "2", "226"], row.Cells.Take(4));
         Assert.Equal("File", row.Cells[5]);
         Assert.Equal("n1*, n2, n3!", row.Cells[9]);
         Assert.True(row.Problem);
         Assert.False(streams.Rows.Single(r => r.Cells[1] == "ORDERS_MIRROR").Problem);
+        // Every marked row has a problem about its stream, and every stream with one is marked.
+        foreach (var r in streams.Rows)
+            Assert.Equal(health.Problems.Any(p => p.StreamKey == r.Stream && p.Consumer is null), r.Problem);
     }
 }

@@ -44,7 +44,7 @@ public class StatusPageTests
         Assert.Contains("stream a&quot;b&#39;c&amp;d&lt;é→日本&gt; &gt; &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;: replica n3 is outdated", html);
 
         var evil = s.Streams.Single(x => x.Name == EvilStream);
-        var page = StatusPage.RenderStream(s, health, evil, evil.Account, evil.Name, Fixtures.CollectedAt, "9.9.9", Nonce);
+        var page = StatusPage.RenderStream(s, health, evil, StreamKey.Of(evil), Fixtures.CollectedAt, "9.9.9", Nonce);
         Assert.DoesNotContain("<script>alert", page);
         Assert.DoesNotContain("<img", page);
         Assert.Contains("&lt;img src=x onerror=alert(1)&gt;", page);
@@ -63,7 +63,7 @@ public class StatusPageTests
         Assert.True(problems > 0 && problems < html.IndexOf("id=\"jetstream\"", StringComparison.Ordinal));
         Assert.True(html.IndexOf("id=\"jetstream\"", StringComparison.Ordinal) < html.IndexOf("id=\"meta\"", StringComparison.Ordinal));
         Assert.True(html.IndexOf("id=\"meta\"", StringComparison.Ordinal) < html.IndexOf("id=\"streams\"", StringComparison.Ordinal));
-        Assert.Contains("<li class=\"warning\" data-kind=\"replica_outdated\" data-account=\"APP\" data-stream=\"ORDERS\" data-peer=\"n3\">", html);
+        Assert.Contains("<li class=\"warning\" data-kind=\"replica_outdated\" data-account=\"APP\" data-stream=\"ORDERS\" data-server=\"n3\">", html);
         Assert.Contains("<td>n1*, n2, n3!</td>", html);
         Assert.Contains("<td>n2*</td>", html);
         Assert.Contains("<meta name=\"viewport\"", html);
@@ -81,14 +81,15 @@ public class StatusPageTests
     {
         var s = Fixtures.Snapshot("2.9.10-cluster-replica-frozen");
         var health = HealthCheck.Evaluate(s, Fixtures.CollectedAt);
-        var orders = OperatorTables.Find(s, "APP", "ORDERS")!;
-        var html = StatusPage.RenderStream(s, health, orders, "APP", "ORDERS", Fixtures.CollectedAt, "9.9.9", Nonce);
+        var key = new StreamKey("", "APP", "ORDERS");
+        var orders = OperatorTables.Find(s, key)!;
+        var html = StatusPage.RenderStream(s, health, orders, key, Fixtures.CollectedAt, "9.9.9", Nonce);
         Assert.Contains("<span>               Leader: n1</span>", html);
         Assert.Contains("<span class=\"bad\">              Replica: n3, outdated, seen 15.03s ago, 150 operations behind</span>", html);
         Assert.Contains("<td>AUDIT</td>", html);
         Assert.Contains("<td>PROCESSOR</td>", html);
 
-        var missing = StatusPage.RenderStream(s, health, null, "APP", "NOPE", Fixtures.CollectedAt, "9.9.9", Nonce);
+        var missing = StatusPage.RenderStream(s, health, null, new StreamKey("", "APP", "NOPE"), Fixtures.CollectedAt, "9.9.9", Nonce);
         Assert.Contains("Not found", missing);
     }
 
