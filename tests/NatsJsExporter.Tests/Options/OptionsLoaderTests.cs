@@ -149,7 +149,7 @@ public class OptionsLoaderTests
     [InlineData("2.5", 2_500)]
     public void Durations_parse(string text, double ms)
     {
-        Assert.True(OptionsLoader.TryParseDuration(text, out var d));
+        Assert.True(Durations.TryParse(text, out var d));
         Assert.Equal(ms, d.TotalMilliseconds);
     }
 }
