@@ -74,7 +74,7 @@ public sealed class ExporterSettingsValidator(ExporterConfiguration configuratio
                     Invalid("timeout", $"\"{s.Timeout}\" is longer than the interval ({ValueOrDefault("interval")}); a poll must end before the next one starts");
             }
             int pageSize = Integer("account-page-size", 1, 100_000);
-            int maxMiB = Integer("max-response-size", 1, 64 * 1024);
+            int maxMiB = systemMode ? 256 : Integer("max-response-size", 1, 64 * 1024);
             var filter = new SnapshotFilter
             {
                 IncludeAccounts = Pattern("include-accounts"),
@@ -96,9 +96,9 @@ public sealed class ExporterSettingsValidator(ExporterConfiguration configuratio
                 if (FileChecks.Problem(webPath) is { } problem) Invalid("web-config-file", problem);
                 else web = WebConfig.Load(webPath, Describe("web-config-file"), errors);
             }
-            string? monitorCa = NonEmpty(s.MonitorTlsCa);
+            string? monitorCa = systemMode ? null : NonEmpty(s.MonitorTlsCa);
             if (monitorCa is not null && !TlsFiles.TryLoadCa(monitorCa, out _, out var caError)) Invalid("monitor-tls-ca", caError);
-            bool monitorInsecure = Bool("monitor-tls-insecure");
+            bool monitorInsecure = !systemMode && Bool("monitor-tls-insecure");
 
             if (errors.Count > 0) return null;
             return new ExporterOptions
@@ -170,9 +170,9 @@ public sealed class ExporterSettingsValidator(ExporterConfiguration configuratio
                 if (chosen is not null) return (host, port, chosen);
                 Invalid("listen", $"host \"{host}\" has no IP address; give an IP address or a name this machine can resolve");
             }
-            catch (SocketException ex)
+            catch (SocketException)
             {
-                Invalid("listen", $"host \"{host}\" does not resolve ({ex.Message}); give an IP address or a name this machine can resolve");
+                Invalid("listen", $"host \"{host}\" does not resolve to an address; give an IP address or a name this machine can resolve");
             }
             return ("", 0, null);
         }

@@ -27,6 +27,7 @@ public static class OptionsLoader
     /// <summary>Binds and validates: the same <see cref="OptionsFactory{TOptions}"/> pipeline the host's IOptions uses.</summary>
     public static LoadResult Resolve(ExporterConfiguration configuration)
     {
+        if (configuration.Errors.Count > 0) return new LoadResult(null, configuration.Errors); // the file itself, before binding it
         var validator = new ExporterSettingsValidator(configuration);
         var factory = new OptionsFactory<ExporterSettings>(
             [new ConfigureFromConfigurationOptions<ExporterSettings>(configuration.Settings)], [], [validator]);
