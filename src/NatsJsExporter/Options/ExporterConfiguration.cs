@@ -40,7 +40,7 @@ public sealed class ExporterConfiguration
         file ??= Path.Combine(workingDirectory, "appsettings.json");
         var full = Path.GetFullPath(file, workingDirectory);
         if (!explicitFile && !System.IO.File.Exists(full) && !Directory.Exists(full)) file = null;
-        else if (!FileChecks.TryReadAllBytes(full, out var bytes, out var error)) errors.Add($"config {error}");
+        else if (!FileChecks.TryReadAllBytes(full, out var bytes, out var error)) errors.Add(error.StartsWith("file ", StringComparison.Ordinal) ? $"config {error}" : $"config file: {error}");
         else builder.Add(new SettingsFileSource(file, new MemoryStream(bytes), errors));
         builder.Add(new OriginSource(new EnvironmentProvider(environment)));
         builder.Add(new OriginSource(new FlagsProvider(flags)));

@@ -161,7 +161,7 @@ public class OptionsLoaderTests
         try
         {
             Assert.Equal($"config file \"{dir}/none.json\" does not exist", Assert.Single(OptionsLoader.Load(["--config", $"{dir}/none.json"], NoEnv, dir).Errors));
-            Assert.Equal($"config \"{dir}\" is a directory, not a file", Assert.Single(OptionsLoader.Load([], new Dictionary<string, string?> { ["NATSJS_CONFIG"] = dir }, dir).Errors));
+            Assert.Equal($"config file: \"{dir}\" is a directory, not a file", Assert.Single(OptionsLoader.Load([], new Dictionary<string, string?> { ["NATSJS_CONFIG"] = dir }, dir).Errors));
         }
         finally
         {
