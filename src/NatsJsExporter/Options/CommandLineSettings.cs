@@ -29,17 +29,6 @@ public static class CommandLineSettings
         return new Option<string>(spec.Name)
         {
             Description = description,
-            HelpName = spec.Flag switch
-            {
-                "interval" or "timeout" or "server-drop-after" => "duration",
-                "monitor-urls" or "nats-url" => "urls",
-                "listen" => "host:port",
-                "account-page-size" or "max-response-size" or "expected-servers" => "n",
-                _ when spec.Flag.StartsWith("include-", StringComparison.Ordinal) || spec.Flag.StartsWith("exclude-", StringComparison.Ordinal) => "regex",
-                _ when spec.Flag.EndsWith("-file", StringComparison.Ordinal) || spec.Flag is "config" or "nats-creds" or "nats-nkey"
-                    || spec.Flag.StartsWith("nats-tls-", StringComparison.Ordinal) || spec.Flag == "monitor-tls-ca" => "file",
-                _ => "value",
-            },
             Hidden = hidden,
         };
     }

@@ -42,8 +42,8 @@ public sealed class ExporterConfiguration
         if (!explicitFile && !System.IO.File.Exists(full) && !Directory.Exists(full)) file = null;
         else if (!FileChecks.TryReadAllBytes(full, out var bytes, out var error)) errors.Add(error.StartsWith("file ", StringComparison.Ordinal) ? $"config {error}" : $"config file: {error}");
         else builder.Add(new SettingsFileSource(file, new MemoryStream(bytes), errors));
-        builder.Add(new OriginSource(new EnvironmentProvider(environment)));
-        builder.Add(new OriginSource(new FlagsProvider(flags)));
+        builder.Add(new OriginSource(new CatalogProvider(spec => NonEmpty(environment.GetValueOrDefault(spec.Env)), spec => spec.Env)));
+        builder.Add(new OriginSource(new CatalogProvider(spec => flags.GetValueOrDefault(spec.Flag), spec => spec.Name)));
         var root = builder.Build();
 
         var section = root.GetSection(Section);
@@ -87,27 +87,16 @@ public sealed class ExporterConfiguration
         public IConfigurationProvider Build(IConfigurationBuilder builder) => provider;
     }
 
-    /// <summary>NATSJS_* variables of the catalog, under their setting's key; empty ones count as unset.</summary>
-    private sealed class EnvironmentProvider(IReadOnlyDictionary<string, string?> environment) : ConfigurationProvider, IOrigin
+    /// <summary>NATSJS_* variables (empty ones count as unset) or flags, each under its setting's key.</summary>
+    private sealed class CatalogProvider(Func<OptionSpec, string?> value, Func<OptionSpec, string> describe) : ConfigurationProvider, IOrigin
     {
         public override void Load()
         {
             foreach (var spec in OptionCatalog.FileSettings)
-                if (environment.GetValueOrDefault(spec.Env) is { Length: > 0 } value) Data[$"{Section}:{spec.Json}"] = value;
+                if (value(spec) is { } v) Data[$"{Section}:{spec.Json}"] = v;
         }
 
-        public string Describe(OptionSpec spec) => spec.Env;
-    }
-
-    private sealed class FlagsProvider(IReadOnlyDictionary<string, string> flags) : ConfigurationProvider, IOrigin
-    {
-        public override void Load()
-        {
-            foreach (var spec in OptionCatalog.FileSettings)
-                if (flags.TryGetValue(spec.Flag, out var value)) Data[$"{Section}:{spec.Json}"] = value;
-        }
-
-        public string Describe(OptionSpec spec) => spec.Name;
+        public string Describe(OptionSpec spec) => describe(spec);
     }
 
     /// <summary>The JSON file (comments and trailing commas allowed); a list becomes one comma-separated value, as in the environment.</summary>
