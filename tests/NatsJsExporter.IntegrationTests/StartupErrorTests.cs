@@ -6,7 +6,8 @@ namespace NatsJsExporter.IntegrationTests;
 
 /// <summary>
 /// What a new user trips over at start, with the real binary: a port already taken and a file
-/// the exporter's user may not read are one line saying what to do, exit code 2, no stack trace.
+/// the exporter's user may not read are one line saying what to do, exit code 2, no stack trace;
+/// a listen address may be a host name.
 /// </summary>
 [Collection("real processes")]
 public sealed class StartupErrorTests : IDisposable
@@ -37,6 +38,25 @@ public sealed class StartupErrorTests : IDisposable
         Assert.Equal($"natsjs-exporter: cannot listen on 127.0.0.1:{port}: the address is already in use (another exporter, e.g. a second scripts/demo.sh?); " +
             "stop that process or choose another --listen address", line);
         Assert.DoesNotContain(run.Output, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_listen_host_name_is_resolved_at_start_and_one_that_does_not_resolve_is_one_line()
+    {
+        int port = Ports.Free();
+        var env = new Dictionary<string, string> { ["NATSJS_LISTEN"] = $"localhost:{port}" };
+        await using (var run = ExporterRun.Start(env, ["--monitor-urls", "http://127.0.0.1:1"]))
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            await run.WaitReadyAsync(http, $"http://127.0.0.1:{port}/healthz", TimeSpan.FromSeconds(60));
+            Assert.Contains(run.Output, l => l.Contains($"serving http://localhost:{port}/metrics", StringComparison.Ordinal));
+        }
+
+        env["NATSJS_LISTEN"] = $"nonexistent.invalid:{port}";
+        await using var bad = await RunToEndAsync(env, ["--monitor-urls", "http://127.0.0.1:1"]);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Equal("natsjs-exporter: invalid NATSJS_LISTEN: host \"nonexistent.invalid\" does not resolve to an address; give an IP address or a name this machine can resolve",
+            Assert.Single(bad.Output));
     }
 
     [Fact]
