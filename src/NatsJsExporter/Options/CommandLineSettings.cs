@@ -29,6 +29,7 @@ public static class CommandLineSettings
         return new Option<string>(spec.Name)
         {
             Description = description,
+            HelpName = spec.Flag switch { "interval" or "timeout" or "server-drop-after" => "duration", "monitor-urls" or "nats-url" => "urls", "listen" => "host:port", _ => "value" },
             Hidden = hidden,
         };
     }

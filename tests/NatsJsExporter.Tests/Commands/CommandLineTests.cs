@@ -37,7 +37,7 @@ public class CommandLineTests
         Assert.Equal(OptionCatalog.All.Select(s => s.Name), Listed(root).Select(o => o.Name));
         foreach (var spec in OptionCatalog.All)
         {
-            var line = Regex.Match(flat, $@"{Regex.Escape(spec.Name)}( <[a-z-]+>)? (?<text>.*?)\[mode: (?<mode>[a-z-]+|HTTP)\]");
+            var line = Regex.Match(flat, $@"{Regex.Escape(spec.Name)}( <[a-z:]+>)? (?<text>.*?)\[mode: (?<mode>[a-z-]+|HTTP)\]");
             Assert.True(line.Success, $"{spec.Name} missing from --help");
             var text = line.Groups["text"].Value;
             Assert.Contains($"[env: {spec.Env}]", text);
@@ -54,7 +54,7 @@ public class CommandLineTests
         var flat = Flatten(output);
         Assert.Contains("report [all|jetstream|streams|meta] [--json]", flat);
         Assert.Contains("0 healthy, 1 warnings only, 2 at least one critical problem, 3", flat);
-        Assert.Contains("--monitor-urls <monitor-urls>", flat);
+        Assert.Contains("--monitor-urls <urls>", flat);
         Assert.Contains("--nats-context", flat);
         Assert.DoesNotContain("--listen <", flat);
         Assert.DoesNotContain("--log-level <", flat);
