@@ -106,6 +106,19 @@ public class CommandLineTests
         Assert.StartsWith("natsjs-exporter report: invalid --monitor-urls: \"ftp://y\"", err);
     }
 
+    [Theory]
+    [InlineData("healthcheck")]
+    [InlineData("--healthcheck")]
+    public async Task Healthcheck_as_a_command_or_the_older_flag_fails_with_1_when_nothing_listens(string how)
+    {
+        var port = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        port.Start();
+        int free = ((System.Net.IPEndPoint)port.LocalEndpoint).Port;
+        port.Stop();
+        var (code, _, _) = await Run(how, "--monitor-urls", "http://127.0.0.1:1", "--listen", $"127.0.0.1:{free}");
+        Assert.Equal(1, code);
+    }
+
     /// <summary>Every option of the command line is in the README's table with the same environment variable, file key, default and mode.</summary>
     [Fact]
     public void The_readme_configuration_table_matches_the_command_line()
