@@ -1,5 +1,5 @@
 # NatsJsExporter container image.
-#   docker build -t natsjs-exporter .
+#   docker build --build-arg SOURCE_REVISION=$(git rev-parse HEAD) -t natsjs-exporter .
 #   docker run --read-only -p 7778:7778 -e NATSJS_MONITOR_URLS=http://nats-1:8222,http://nats-2:8222 natsjs-exporter
 # Every setting is an environment variable (NATSJS_*, see README "Configuration"); secrets come from
 # mounted files (NATSJS_NATS_PASSWORD_FILE, NATSJS_WEB_CONFIG_FILE ...) or NATSJS_NATS_PASSWORD.
@@ -12,7 +12,11 @@ COPY Directory.Build.props Directory.Packages.props NatsJsExporter.sln ./
 COPY src/NatsJsExporter/NatsJsExporter.csproj src/NatsJsExporter/
 RUN dotnet restore src/NatsJsExporter/NatsJsExporter.csproj
 COPY src/NatsJsExporter/ src/NatsJsExporter/
-RUN dotnet publish src/NatsJsExporter/NatsJsExporter.csproj -c Release --no-restore -o /app
+# No .git in the build context: pass the commit for --version and natsjs_exporter_build_info,
+#   docker build --build-arg SOURCE_REVISION=$(git rev-parse HEAD) -t natsjs-exporter .
+# (a checkout build gets it from git by itself; without either it is "unknown").
+ARG SOURCE_REVISION=unknown
+RUN dotnet publish src/NatsJsExporter/NatsJsExporter.csproj -c Release --no-restore -o /app -p:SourceRevisionId=${SOURCE_REVISION}
 
 # --- runtime: chiseled ASP.NET image (no shell, no package manager, ~110 MB), non-root ---
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text;
 using NatsJsExporter.Hosting;
 using NatsJsExporter.Options;
@@ -7,51 +8,59 @@ using NatsJsExporter.Views;
 namespace NatsJsExporter.Commands;
 
 /// <summary>
-/// `natsjs-exporter report [jetstream|streams|meta] [--json] [source flags]`: polls every server
+/// `natsjs-exporter report [all|jetstream|streams|meta] [--json] [source options]`: polls every server
 /// once with the exporter's own source and poller, prints the status page's tables (or the
 /// /api/v1/snapshot JSON) and exits 0 healthy, 1 warnings, 2 critical, 3 when it cannot run.
 /// </summary>
 public static class ReportCommand
 {
+    public const string Name = "report";
     public const int ExitUnknown = 3;
     private static readonly string[] Sections = ["all", "jetstream", "streams", "meta"];
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment, string workingDirectory,
-        TextWriter? stdout = null, TextWriter? stderr = null, CancellationToken cancellationToken = default)
+    /// <summary>Runs `natsjs-exporter report ARGS` (the arguments after "report").</summary>
+    public static Task<int> RunAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment, string workingDirectory,
+        TextWriter? stdout = null, TextWriter? stderr = null, CancellationToken cancellationToken = default) =>
+        ExporterCommandLine.RunAsync([Name, .. args], new CommandContext(environment, workingDirectory, stdout ?? Console.Out, stderr ?? Console.Error), cancellationToken);
+
+    public static Command Create(CommandContext context)
     {
-        stdout ??= Console.Out;
-        stderr ??= Console.Error;
-        string section = "all";
-        bool json = false;
-        var rest = new List<string>();
-        for (int i = 0; i < args.Count; i++)
+        var section = new Argument<string>("section")
         {
-            var a = args[i];
-            if (a is "-h" or "--help" or "help")
-            {
-                await stdout.WriteAsync(Usage());
-                return 0;
-            }
-            if (a == "--json") json = true;
-            else if (i == 0 && !a.StartsWith('-'))
-            {
-                if (!Sections.Contains(a))
-                {
-                    await stderr.WriteLineAsync($"natsjs-exporter report: unknown section \"{a}\"; use one of {string.Join(", ", Sections)} (see report --help)");
-                    return ExitUnknown;
-                }
-                section = a;
-            }
-            else rest.Add(a);
-        }
-
-        var load = OptionsLoader.Load(rest, environment, workingDirectory);
-        if (load.Options is not { } options)
+            Description = "jetstream: the JetStream summary of `nats server report jetstream`; meta: the RAFT meta group table; " +
+                          "streams: the stream report of `nats stream report`; all (default): all of them.",
+            Arity = ArgumentArity.ZeroOrOne,
+            DefaultValueFactory = _ => "all",
+        };
+        section.Validators.Add(result =>
         {
-            foreach (var error in load.Errors) await stderr.WriteLineAsync($"natsjs-exporter report: {error}");
-            return ExitUnknown;
-        }
+            if (result.Tokens.Count > 0 && !Sections.Contains(result.Tokens[0].Value))
+                result.AddError($"unknown section \"{result.Tokens[0].Value}\"; use one of {string.Join(", ", Sections)} (see report --help)");
+        });
+        var json = new Option<bool>("--json") { Description = "Print the /api/v1/snapshot document instead of tables." };
+        var command = new Command(Name,
+            "natsjs-exporter report [all|jetstream|streams|meta] [--json] [options]: polls every server once and prints the problems " +
+            "and the tables of the status page.\n" +
+            "Exit code: 0 healthy, 1 warnings only, 2 at least one critical problem, 3 the report could not run (including a bad option).\n" +
+            "Takes the exporter's source options, environment variables and appsettings.json; the serving-only ones " +
+            "(--listen, --log-*, --web-config-file) are accepted and not used.")
+        {
+            section,
+            json,
+        };
+        foreach (var option in CommandLineSettings.Create(OptionCatalog.All, spec => spec.ServeOnly)) command.Options.Add(option);
+        command.SetAction(async (parsed, ct) =>
+        {
+            var (options, _) = await context.ResolveAsync(parsed, $"{ExporterCommandLine.Name} {Name}");
+            return options is null
+                ? ExitUnknown
+                : await RunAsync(options, parsed.GetValue(section) ?? "all", parsed.GetValue(json), context.Out, context.Error, ct);
+        });
+        return command;
+    }
 
+    private static async Task<int> RunAsync(ExporterOptions options, string section, bool json, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
         // The exporter's own wiring (source, poller, store), polled once.
         var services = new ServiceCollection();
         services.AddLogging();
@@ -83,24 +92,5 @@ public static class ReportCommand
             ReportText.Render(snapshot, health, section, stdout, Console.IsOutputRedirected || !ReferenceEquals(stdout, Console.Out));
         }
         return health.ExitCode;
-    }
-
-    public static string Usage()
-    {
-        var sb = new StringBuilder();
-        sb.AppendLine("Usage: natsjs-exporter report [all|jetstream|streams|meta] [--json] --monitor-urls URL,... [source flags]");
-        sb.AppendLine();
-        sb.AppendLine("Polls every server once and prints the problems and the tables of the status page:");
-        sb.AppendLine("  jetstream  the JetStream summary of `nats server report jetstream`");
-        sb.AppendLine("  meta       the RAFT meta group table");
-        sb.AppendLine("  streams    the stream report of `nats stream report`");
-        sb.AppendLine("  (default: all of them)");
-        sb.AppendLine("  --json     print the /api/v1/snapshot document instead of tables");
-        sb.AppendLine();
-        sb.AppendLine("Exit code: 0 healthy, 1 warnings only, 2 at least one critical problem, 3 the report could not run.");
-        sb.AppendLine("Source flags are the exporter's (--listen and --interval are accepted and not used):");
-        sb.AppendLine();
-        sb.Append(OptionsLoader.Usage());
-        return sb.ToString();
     }
 }

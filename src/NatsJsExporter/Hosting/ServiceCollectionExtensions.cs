@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using NatsJsExporter.Options;
 using NatsJsExporter.Sources;
 
@@ -5,6 +7,21 @@ namespace NatsJsExporter.Hosting;
 
 public static class ServiceCollectionExtensions
 {
+    /// <summary>
+    /// The settings: <see cref="ExporterSettings"/> bound from the configuration (file, environment, flags),
+    /// validated by <see cref="ExporterSettingsValidator"/> when the host starts, and the
+    /// <see cref="ExporterOptions"/> built from them.
+    /// </summary>
+    public static IServiceCollection AddExporterOptions(this IServiceCollection services, ExporterConfiguration configuration)
+    {
+        services.AddSingleton(configuration);
+        services.TryAddSingleton<ExporterSettingsValidator>();
+        services.AddSingleton<IValidateOptions<ExporterSettings>>(sp => sp.GetRequiredService<ExporterSettingsValidator>());
+        services.AddOptions<ExporterSettings>().Bind(configuration.Settings).ValidateOnStart();
+        services.TryAddSingleton(sp => sp.GetRequiredService<ExporterSettingsValidator>().OptionsFor(sp.GetRequiredService<IOptions<ExporterSettings>>().Value));
+        return services;
+    }
+
     /// <summary>The configured source (HTTP monitor ports or the system account), the poller and the snapshot store.</summary>
     public static IServiceCollection AddJszPolling(this IServiceCollection services, ExporterOptions options)
     {

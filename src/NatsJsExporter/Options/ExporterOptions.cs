@@ -2,10 +2,12 @@ using System.Net;
 
 namespace NatsJsExporter.Options;
 
-/// <summary>Validated settings. Built only by <see cref="OptionsLoader"/>.</summary>
+/// <summary>Validated settings. Built by <see cref="ExporterSettingsValidator"/> from the configuration.</summary>
 public sealed record ExporterOptions
 {
     public const int DefaultPort = 7778;
+    /// <summary>--timeout when not set, unless the interval is shorter (then the interval), as Prometheus does for scrape_timeout.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>HTTP monitor mode: the servers' monitor URLs (empty in system-account mode).</summary>
     public required IReadOnlyList<Uri> MonitorUrls { get; init; }
@@ -28,7 +30,14 @@ public sealed record ExporterOptions
     /// <summary>Skip certificate checks of https:// monitor URLs entirely (logged as a warning at start).</summary>
     public bool MonitorTlsInsecure { get; init; }
 
-    public IPAddress? ListenAddress => ListenHost is "" or "*" or "0.0.0.0" ? IPAddress.Any
-        : ListenHost == "localhost" ? IPAddress.Loopback
-        : IPAddress.TryParse(ListenHost.Trim('[', ']'), out var ip) ? ip : null;
+    /// <summary>The address to bind: set at start (a host name is resolved then); otherwise derived from <see cref="ListenHost"/>.</summary>
+    public IPAddress? ListenAddress
+    {
+        get => _listenAddress ?? (ListenHost is "" or "*" or "0.0.0.0" ? IPAddress.Any
+            : ListenHost == "localhost" ? IPAddress.Loopback
+            : IPAddress.TryParse(ListenHost.Trim('[', ']'), out var ip) ? ip : null);
+        init => _listenAddress = value;
+    }
+
+    private readonly IPAddress? _listenAddress;
 }

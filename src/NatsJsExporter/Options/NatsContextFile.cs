@@ -14,6 +14,20 @@ public sealed record NatsContextFile
     public string? Cert { get; init; }
     public string? Key { get; init; }
     public string? Ca { get; init; }
+
+    /// <summary>A context name resolves like the NATS CLI: $XDG_CONFIG_HOME/nats/context/NAME.json (default ~/.config); a path is used as it is.</summary>
+    public static string PathOf(string value, IReadOnlyDictionary<string, string?> environment)
+    {
+        if (value.Contains('/') || value.EndsWith(".json", StringComparison.Ordinal)) return ExpandHome(value, environment);
+        var config = environment.GetValueOrDefault("XDG_CONFIG_HOME") is { Length: > 0 } xdg ? xdg
+            : Path.Combine(environment.GetValueOrDefault("HOME") ?? "/root", ".config");
+        return Path.Combine(config, "nats", "context", value + ".json");
+    }
+
+    public static string ExpandHome(string path, IReadOnlyDictionary<string, string?> environment) =>
+        path.StartsWith("~/", StringComparison.Ordinal) && environment.GetValueOrDefault("HOME") is { Length: > 0 } home
+            ? Path.Combine(home, path[2..])
+            : path;
 }
 
 [JsonSourceGenerationOptions(

@@ -18,6 +18,13 @@ public sealed record SnapshotFilter
     /// <summary>Consumers without a durable name.</summary>
     public bool Ephemeral { get; init; }
 
+    /// <summary>
+    /// A name filter anchored like a Prometheus relabel regex: <c>ORDERS</c> matches the stream ORDERS
+    /// only, not ORDERS_OLD; write <c>ORDERS.*</c> for a prefix. Invalid patterns throw ArgumentException.
+    /// </summary>
+    public static Regex Anchored(string pattern) =>
+        new($"^(?:{pattern})$", RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromMilliseconds(100));
+
     public bool IncludeAccount(string name) => Matches(name, IncludeAccounts, ExcludeAccounts);
 
     public bool IncludeStream(string name) => Matches(name, IncludeStreams, ExcludeStreams);

@@ -9,19 +9,14 @@ public static class TlsFiles
     public static bool TryLoadCa(string path, out X509Certificate2Collection certificates, out string error)
     {
         certificates = [];
-        error = "";
-        if (!File.Exists(path))
-        {
-            error = $"file \"{path}\" does not exist";
-            return false;
-        }
+        if (!FileChecks.TryReadAllText(path, out var pem, out error)) return false;
         try
         {
-            certificates.ImportFromPemFile(path);
+            certificates.ImportFromPem(pem);
         }
-        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
+        catch (CryptographicException)
         {
-            error = $"cannot read a PEM certificate from \"{path}\" ({ex.GetType().Name})";
+            error = $"\"{path}\" is not a PEM certificate bundle (the certificate inside cannot be decoded)";
             return false;
         }
         if (certificates.Count == 0)
