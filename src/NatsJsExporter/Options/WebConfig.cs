@@ -307,7 +307,11 @@ public sealed record WebConfig
             using var pair = X509Certificate2.CreateFromPemFile(certFile, keyFile);
             return pair.HasPrivateKey ? null : "no private key";
         }
-        catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException or IOException or UnauthorizedAccessException)
+        catch (ArgumentException)
+        {
+            return "the key does not belong to the certificate";
+        }
+        catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
         {
             return ex.Message.TrimEnd('.');
         }
