@@ -8,6 +8,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using NatsJsExporter.Commands;
 using NatsJsExporter.Hosting;
 using NatsJsExporter.Options;
 using NatsJsExporter.Tests.Support;
@@ -25,6 +26,7 @@ public sealed class WebSecurityTests : IAsyncLifetime
     private readonly TestCerts _otherCa = new("another CA");
     private readonly string _dir = Directory.CreateTempSubdirectory("natsjs-websec-").FullName;
     private WebApplication? _app;
+    private ExporterOptions? _options;
     private int _port;
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -53,7 +55,7 @@ public sealed class WebSecurityTests : IAsyncLifetime
         var web = WebConfig.Load(path, "--web-config-file", errors);
         Assert.Empty(errors);
         _port = FreePort();
-        var options = new ExporterOptions { MonitorUrls = [], ListenHost = "127.0.0.1", ListenPort = _port, Web = web };
+        var options = _options = new ExporterOptions { MonitorUrls = [], ListenHost = "127.0.0.1", ListenPort = _port, Web = web };
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.AddWebSecurity(options);
@@ -61,6 +63,7 @@ public sealed class WebSecurityTests : IAsyncLifetime
         _app.UseWebSecurity(options);
         _app.MapGet("/whoami", (HttpContext ctx) => $"user={ctx.User.Identity?.Name} cert={ctx.Connection.ClientCertificate?.Subject} protocol={ctx.Request.Protocol}");
         _app.MapGet("/metrics", () => "natsjs_up 1\n");
+        _app.MapGet("/healthz", () => "ok\n");
         await _app.StartAsync();
     }
 
@@ -234,5 +237,31 @@ public sealed class WebSecurityTests : IAsyncLifetime
         }
         Assert.False(await Connects(SslProtocols.Tls12));
         Assert.True(await Connects(SslProtocols.Tls13));
+    }
+
+    [Theory]
+    [InlineData("RequireAndVerifyClientCert", "")]
+    [InlineData("RequireAndVerifyClientCert", "  max_version: TLS12\n")]
+    [InlineData("RequireAnyClientCert", "")]
+    [InlineData("VerifyClientCertIfGiven", "")]
+    public async Task The_healthcheck_counts_a_refused_handshake_as_alive_when_client_certificates_are_required(string clientAuth, string extra)
+    {
+        var ca = clientAuth.Contains("Verify", StringComparison.Ordinal) ? CaLine : "";
+        await StartAsync(Tls($"  client_auth_type: {clientAuth}\n{ca}", extra));
+        Assert.Equal(0, await HealthcheckCommand.RunAsync(_options!));
+        await _app!.StopAsync();
+        Assert.Equal(1, await HealthcheckCommand.RunAsync(_options!));
+    }
+
+    [Fact]
+    public async Task The_healthcheck_does_not_count_a_refused_handshake_when_no_client_certificate_is_required()
+    {
+        // A plain-HTTP listener where the web config says TLS: the handshake fails, and nothing requires a client certificate.
+        await StartAsync("");
+        var tls = Path.Combine(_dir, "tls.yml");
+        File.WriteAllText(tls, Tls());
+        var web = WebConfig.Load(tls, "--web-config-file", []);
+        Assert.Equal(1, await HealthcheckCommand.RunAsync(_options! with { Web = web }));
+        Assert.Equal(0, await HealthcheckCommand.RunAsync(_options!));
     }
 }
