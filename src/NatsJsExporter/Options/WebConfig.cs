@@ -213,10 +213,12 @@ public sealed record WebConfig
         {
             if (!AllowedHeaders.TryGetValue(name, out var allowed))
                 errors.Add($"{prefix} http_server_config.headers.{name} cannot be set (allowed: {string.Join(", ", AllowedHeaders.Keys)})");
+            else if (string.IsNullOrEmpty(value))
+                continue; // blank = unset, as in the toolkit
             else if (allowed.Length > 0 && !allowed.Contains(value))
                 errors.Add($"{prefix} http_server_config.headers.{name} \"{value}\" is not {string.Join(" or ", allowed)}");
-            else if (!string.IsNullOrEmpty(value))
-                headers[name] = value; // blank = unset, as in the toolkit
+            else
+                headers[name] = value;
         }
 
         var users = new Dictionary<string, string>(StringComparer.Ordinal);

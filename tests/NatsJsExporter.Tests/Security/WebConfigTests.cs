@@ -89,6 +89,7 @@ public sealed class WebConfigTests : IDisposable
                 X-Frame-Options: deny
                 Content-Security-Policy: "default-src 'self'"
                 X-XSS-Protection: ""
+                X-Content-Type-Options:
             basic_auth_users:
               "pro\u006Detheus": {{Hash}}
             """);
