@@ -260,13 +260,13 @@ public sealed record WebConfig
         int before = errors.Count;
         foreach (var (keyNode, value) in top.Children)
         {
-            var key = ((YamlScalarNode)keyNode).Value ?? "";
+            var key = KeyName(keyNode);
             long line = keyNode.Start.Line;
             if (Unsupported.TryGetValue(key, out var instead))
                 errors.Add($"{prefix} {key} on line {line} is not supported ({instead})");
             else if (!TopLevel.Contains(key))
                 errors.Add($"{prefix} unknown key \"{key}\" on line {line} (known: {string.Join(", ", TopLevel)})");
-            else if (value is YamlScalarNode { Value: null or "" })
+            else if (IsEmpty(value))
                 continue; // "key:" with nothing under it
             else if (value is not YamlMappingNode map)
                 errors.Add($"{prefix} \"{key}\" must be a map of keys to values");
@@ -274,21 +274,49 @@ public sealed record WebConfig
                 CheckSection(map, key, TlsKeys);
             else if (key == "http_server_config")
                 CheckSection(map, key, HttpKeys);
+            else
+                CheckValues(map, key); // basic_auth_users: user -> hash
         }
         return errors.Count == before;
 
         void CheckSection(YamlMappingNode map, string section, string[] known)
         {
-            foreach (var keyNode in map.Children.Keys)
+            foreach (var (keyNode, value) in map.Children)
             {
-                var key = ((YamlScalarNode)keyNode).Value ?? "";
+                var key = KeyName(keyNode);
                 if (Unsupported.TryGetValue($"{section}.{key}", out var instead))
                     errors.Add($"{prefix} {section}.{key} on line {keyNode.Start.Line} is not supported ({instead}; supported: {string.Join(", ", known)})");
                 else if (!known.Contains(key))
                     errors.Add($"{prefix} unknown key \"{section}.{key}\" on line {keyNode.Start.Line} (known: {string.Join(", ", known)})");
+                else if (IsEmpty(value))
+                    continue;
+                else if (key == "cipher_suites")
+                {
+                    if (value is not YamlSequenceNode list || list.Children.Any(item => item is not YamlScalarNode))
+                        errors.Add($"{prefix} {section}.{key} on line {keyNode.Start.Line} must be a list of names");
+                }
+                else if (key == "headers")
+                {
+                    if (value is YamlMappingNode headers) CheckValues(headers, $"{section}.{key}");
+                    else errors.Add($"{prefix} {section}.{key} on line {keyNode.Start.Line} must be a map of header names to values");
+                }
+                else if (value is not YamlScalarNode)
+                    errors.Add($"{prefix} {section}.{key} on line {keyNode.Start.Line} must be a single value, not a list or map");
             }
         }
+
+        void CheckValues(YamlMappingNode map, string section)
+        {
+            foreach (var (keyNode, value) in map.Children)
+                if (value is not YamlScalarNode)
+                    errors.Add($"{prefix} {section}.{KeyName(keyNode)} on line {keyNode.Start.Line} must be a single value, not a list or map");
+        }
     }
+
+    private static bool IsEmpty(YamlNode node) => node is YamlScalarNode { Value: null or "" };
+
+    private static string KeyName(YamlNode key) =>
+        key is YamlScalarNode scalar ? scalar.Value ?? "" : throw new YamlException(key.Start, key.End, "a key must be a plain string");
 
     /// <summary>YamlDotNet's message without its "(Line: .., Col: ..) - (..): " prefix; the innermost cause of a binding error.</summary>
     private static string Describe(YamlException ex)

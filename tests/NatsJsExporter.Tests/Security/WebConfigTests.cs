@@ -151,6 +151,9 @@ public sealed class WebConfigTests : IDisposable
     [InlineData("invalid-header-name.yml", "\"{0}\": http_server_config.headers.Server cannot be set (allowed: Content-Security-Policy, Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options, X-XSS-Protection)")]
     [InlineData("invalid-header-value.yml", "\"{0}\": http_server_config.headers.X-Frame-Options \"allow\" is not deny or sameorigin")]
     [InlineData("invalid-section-not-map.yml", "\"{0}\": \"basic_auth_users\" must be a map of keys to values")]
+    [InlineData("invalid-value-not-scalar.yml", "\"{0}\": tls_server_config.cert_file on line 2 must be a single value, not a list or map")]
+    [InlineData("invalid-cipher-suites-not-list.yml", "\"{0}\": tls_server_config.cipher_suites on line 4 must be a list of names")]
+    [InlineData("invalid-headers-not-map.yml", "\"{0}\": http_server_config.headers on line 2 must be a map of header names to values")]
     [InlineData("invalid-http2-not-bool.yml", "\"{0}\" is not a web config (line 2: The value \"sometimes\" is not a valid YAML Boolean)")]
     [InlineData("invalid-duplicate-key.yml", "\"{0}\" is not a web config (line 3: Duplicate key prometheus)")]
     [InlineData("invalid-two-documents.yml", "\"{0}\" is not a web config (line 4: one YAML document expected, found more)")]
@@ -177,6 +180,27 @@ public sealed class WebConfigTests : IDisposable
         var (web, errors) = Load(path);
         Assert.Null(web);
         Assert.Equal($"invalid --web-config-file: \"{path}\" is not a web config (line 2: While scanning a multi-line double-quoted scalar, found wrong indentation)", Assert.Single(errors));
+    }
+
+    [Theory]
+    [InlineData("? [a, b]\n: c\n")]
+    [InlineData("tls_server_config:\n  ? {x: y}\n  : z\n")]
+    [InlineData("basic_auth_users:\n  prometheus: {hash: x}\n")]
+    [InlineData("basic_auth_users:\n  prometheus: [a]\n")]
+    [InlineData("tls_server_config:\n  cipher_suites: TLS_AES_128_GCM_SHA256\n")]
+    [InlineData("tls_server_config:\n  cert_file: [a]\n")]
+    [InlineData("http_server_config:\n  headers: [a]\n")]
+    [InlineData("http_server_config: 3\n")]
+    [InlineData("a: &x 1\nb: *y\n")]
+    [InlineData("!!binary abc")]
+    [InlineData("tls_server_config: !custom {cert_file: a}\n")]
+    [InlineData("\"unterminated")]
+    public void Odd_yaml_is_one_message_never_an_exception(string yaml)
+    {
+        var path = Write("web.yml", yaml);
+        var (web, errors) = Load(path);
+        Assert.Null(web);
+        Assert.StartsWith($"invalid --web-config-file: \"{path}\"", Assert.Single(errors));
     }
 
     [Fact]
