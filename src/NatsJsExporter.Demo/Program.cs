@@ -9,6 +9,7 @@ using System.Text;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
+using Polly;
 
 namespace NatsJsExporter.Demo;
 
@@ -322,20 +323,24 @@ internal static class Program
 
     private static async Task RetryAsync(string what, Func<Task> action, CancellationToken ct)
     {
+        // Transient errors (leaders still being elected): again every second, for up to 30 s (Polly.Core retry).
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        for (var attempt = 1; ; attempt++)
-        {
-            try
+        var retry = new ResiliencePipelineBuilder()
+            .AddRetry(new Polly.Retry.RetryStrategyOptions
             {
-                await action();
-                return;
-            }
-            catch (Exception ex) when (!ct.IsCancellationRequested && DateTime.UtcNow < deadline && IsTransient(ex))
-            {
-                Console.WriteLine($"{what}: {Flatten(ex)}; retrying ({attempt})");
-                await Task.Delay(TimeSpan.FromSeconds(1), ct);
-            }
-        }
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } ex && !ct.IsCancellationRequested && DateTime.UtcNow < deadline && IsTransient(ex)),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Constant,
+                Delay = TimeSpan.FromSeconds(1),
+                UseJitter = false,
+                OnRetry = args =>
+                {
+                    Console.WriteLine($"{what}: {Flatten(args.Outcome.Exception!)}; retrying ({args.AttemptNumber + 1})");
+                    return default;
+                },
+            })
+            .Build();
+        await retry.ExecuteAsync(async _ => await action(), ct);
     }
 
     private static bool IsTransient(Exception ex) => ex switch

@@ -23,7 +23,7 @@ public sealed class SecurityTests(ITestOutputHelper output) : IDisposable
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 
-    private static HttpClient TrustingClient(string caFile)
+    private static HttpClient TrustingClient(string caFile, X509Certificate2? clientCert = null)
     {
         var roots = new X509Certificate2Collection();
         roots.ImportFromPemFile(caFile);
@@ -32,6 +32,8 @@ public sealed class SecurityTests(ITestOutputHelper output) : IDisposable
             UseProxy = false,
             SslOptions =
             {
+                ClientCertificates = clientCert is null ? null : [clientCert],
+                LocalCertificateSelectionCallback = clientCert is null ? null : (_, _, _, _, _) => clientCert,
                 RemoteCertificateValidationCallback = (_, cert, _, errors) =>
                 {
                     if (cert is null || (errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
@@ -122,6 +124,63 @@ public sealed class SecurityTests(ITestOutputHelper output) : IDisposable
         await run.DisposeAsync();
         var dead = await RunHealthcheckAsync(env, run.Port);
         Assert.Equal(1, dead.ExitCode);
+    }
+
+    /// <summary>Status of GET /metrics, or null when the TLS handshake was refused.</summary>
+    private static async Task<HttpStatusCode?> StatusAsync(string caFile, string url, X509Certificate2? clientCert)
+    {
+        using var http = TrustingClient(caFile, clientCert);
+        try
+        {
+            using var response = await http.GetAsync(url);
+            return response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    [Theory]
+    [InlineData("RequireAndVerifyClientCert")]
+    [InlineData("VerifyClientCertIfGiven")]
+    public async Task Client_certificates_are_checked_against_client_ca_file_only(string clientAuth)
+    {
+        using var certs = new TestCerts();
+        using var clients = new TestCerts("clients CA");
+        using var good = clients.IssueClient("prometheus");
+        using var foreign = certs.IssueClient("prometheus"); // signed by the CA the server certificate comes from, not by client_ca_file
+        var web = Path.Combine(_dir, "web.yml");
+        File.WriteAllText(web, $"""
+            tls_server_config:
+              cert_file: {certs.CertFile}
+              key_file: {certs.KeyFile}
+              client_auth_type: {clientAuth}
+              client_ca_file: {clients.CaFile}
+            """);
+        var env = new Dictionary<string, string>
+        {
+            ["NATSJS_MONITOR_URLS"] = DeadMonitor(),
+            ["NATSJS_WEB_CONFIG_FILE"] = web,
+            ["NATSJS_INTERVAL"] = "1s",
+            ["NATSJS_TIMEOUT"] = "500ms",
+        };
+        await using var run = ExporterRun.Start(env, []);
+        var url = $"https://127.0.0.1:{run.Port}/metrics";
+        using (var ready = TrustingClient(certs.CaFile, good))
+            await run.WaitReadyAsync(ready, $"https://127.0.0.1:{run.Port}/readyz", TimeSpan.FromSeconds(60));
+
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(certs.CaFile, url, good));
+        Assert.Null(await StatusAsync(certs.CaFile, url, foreign));
+        var none = await StatusAsync(certs.CaFile, url, null);
+        Assert.Equal(clientAuth == "VerifyClientCertIfGiven" ? HttpStatusCode.OK : null, none);
+        output.WriteLine($"{clientAuth}: right CA 200, other CA refused in the handshake, none {(none is null ? "refused" : "200")}");
+
+        // The healthcheck has no client certificate: a handshake the exporter ends still proves it is up.
+        var check = await RunHealthcheckAsync(env, run.Port);
+        Assert.True(check.ExitCode == 0, check.Output);
+        await run.DisposeAsync();
+        Assert.Equal(1, (await RunHealthcheckAsync(env, run.Port)).ExitCode);
     }
 
     private static async Task<(int ExitCode, string Output)> RunHealthcheckAsync(Dictionary<string, string> env, int port)

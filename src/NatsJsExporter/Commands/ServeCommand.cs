@@ -36,14 +36,14 @@ public static class ServeCommand
                 ContentRootPath = Directory.Exists(Directory.GetCurrentDirectory()) ? null : AppContext.BaseDirectory,
             });
             builder.Host.UseSerilog();
-            builder.WebHost.ConfigureKestrel(k => WebSecurity.Listen(k, options)); // TLS when --web-config-file has a certificate
+            builder.AddWebSecurity(options); // --web-config-file: TLS, client certificates, basic auth
             builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = ShutdownSignals.GracePeriod);
             builder.Services.AddExporterOptions(configuration);
             builder.Services.AddJszPolling(options);
             using var signals = ShutdownSignals.Register(message => Log.Warning("{Message}", message));
 
             var app = builder.Build();
-            app.UseBasicAuth(options.Web); // every endpoint, when basic_auth_users are configured
+            app.UseWebSecurity(options); // response headers; basic auth on every endpoint when basic_auth_users are configured
             app.MapExporterEndpoints();
             await app.StartAsync(cancellationToken);
             Log.Information("NatsJsExporter {Version} serving {Scheme}://{Listen}:{Port}/metrics{Auth}, polling {Source} every {Interval}s",

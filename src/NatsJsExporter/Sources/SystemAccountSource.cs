@@ -5,6 +5,8 @@ using System.Text.Json;
 using NATS.Client.Core;
 using NatsJsExporter.Model;
 using NatsJsExporter.Options;
+using Polly;
+using Polly.Retry;
 
 namespace NatsJsExporter.Sources;
 
@@ -26,8 +28,13 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
     private readonly Dictionary<string, Seen> _seen = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private NatsConnection? _connection;
-    private DateTimeOffset _nextConnectAttempt = DateTimeOffset.MinValue;
-    private TimeSpan _backoff = TimeSpan.Zero;
+    // Until the first connection: attempts through Polly, 1 s doubling to 1 min, in the background;
+    // polls meanwhile report the last attempt's error (same reason, same words, so it is logged once).
+    private readonly ResiliencePipeline _connectRetry;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _connecting;
+    private readonly Lock _errorLock = new();
+    private TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _discoveredSize;
     private int _silentPolls;
     private (string Reason, string Message)? _lastConnectError;
@@ -41,6 +48,24 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
         _pageSize = pageSize;
         _consumers = consumers;
         _time = time ?? TimeProvider.System;
+        _connectRetry = new ResiliencePipelineBuilder { TimeProvider = _time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException || !_stopping.IsCancellationRequested),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                Delay = TimeSpan.FromSeconds(1),
+                MaxDelay = TimeSpan.FromMinutes(1),
+                UseJitter = false,
+                OnRetry = args =>
+                {
+                    var error = DescribeConnectError(args.Outcome.Exception!);
+                    lock (_errorLock) _lastConnectError = error;
+                    _firstAttempt.TrySetResult();
+                    return default;
+                },
+            })
+            .Build();
     }
 
     /// <summary>Configured, or discovered: the larger of the meta group size and the servers seen recently.</summary>
@@ -277,31 +302,69 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
                 // Connected once: the client reconnects by itself; report the gap meanwhile.
                 return new ConnectResult(null, ("nats_connection", $"NATS connection to {_options.SafeUrl} is {_connection.ConnectionState}; reconnecting"));
             }
-            var now = _time.GetUtcNow();
-            // Backing off: repeat the last error (same reason, same words, so it is logged once).
-            if (now < _nextConnectAttempt && _lastConnectError is { } last)
-                return new ConnectResult(null, last);
-            var nats = new NatsConnection(BuildNatsOpts(_options));
-            try
-            {
-                await nats.ConnectAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
-                _connection = nats;
-                _backoff = TimeSpan.Zero;
-                return new ConnectResult(nats, null);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-            {
-                await nats.DisposeAsync().ConfigureAwait(false);
-                _backoff = _backoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
-                _nextConnectAttempt = now + _backoff;
-                _lastConnectError = DescribeConnectError(ex);
-                return new ConnectResult(null, _lastConnectError);
-            }
+            _connecting ??= StartConnecting();
         }
         finally
         {
             _connectLock.Release();
         }
+        // The first attempt decides this poll (success, or why not); later polls see the last error at once.
+        await _firstAttempt.Task.WaitAsync(ct).ConfigureAwait(false);
+        await _connectLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_connection is { } connected) return new ConnectResult(connected, null);
+            lock (_errorLock) return new ConnectResult(null, _lastConnectError ?? ("nats_connection", $"connecting to NATS at {_options.SafeUrl}"));
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+
+    /// <summary>Connects in the background, retrying with back-off until it works or the source is disposed.</summary>
+    private Task StartConnecting()
+    {
+        var firstAttempt = _firstAttempt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return Task.Run(async () =>
+        {
+            try
+            {
+                var nats = await _connectRetry.ExecuteAsync(async token =>
+                {
+                    var attempt = new NatsConnection(BuildNatsOpts(_options));
+                    try
+                    {
+                        await attempt.ConnectAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10), token).ConfigureAwait(false);
+                        return attempt;
+                    }
+                    catch
+                    {
+                        await attempt.DisposeAsync().ConfigureAwait(false);
+                        throw;
+                    }
+                }, _stopping.Token).ConfigureAwait(false);
+                await _connectLock.WaitAsync(_stopping.Token).ConfigureAwait(false);
+                try
+                {
+                    _connection = nats;
+                    _connecting = null;
+                    lock (_errorLock) _lastConnectError = null;
+                }
+                finally
+                {
+                    _connectLock.Release();
+                }
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                // Disposed while connecting.
+            }
+            finally
+            {
+                firstAttempt.TrySetResult();
+            }
+        });
     }
 
     private async Task ResetConnectionAsync()
@@ -341,6 +404,9 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_connecting is { } connecting) await connecting.ConfigureAwait(false);
+        _stopping.Dispose();
         if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
         _connectLock.Dispose();
     }

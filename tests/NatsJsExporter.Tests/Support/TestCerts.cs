@@ -4,7 +4,10 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace NatsJsExporter.Tests.Support;
 
-/// <summary>A throw-away CA and a server certificate for 127.0.0.1/localhost, as PEM files in a temp folder.</summary>
+/// <summary>
+/// A throw-away CA and a server certificate for 127.0.0.1/localhost, as PEM files in a temp folder;
+/// the CA also issues client certificates (<see cref="IssueClient"/>).
+/// </summary>
 public sealed class TestCerts : IDisposable
 {
     public string Dir { get; } = Directory.CreateTempSubdirectory("natsjs-certs-").FullName;
@@ -12,6 +15,7 @@ public sealed class TestCerts : IDisposable
     public string CertFile => Path.Combine(Dir, "server.pem");
     public string KeyFile => Path.Combine(Dir, "server-key.pem");
     public X509Certificate2 Server { get; }
+    private readonly X509Certificate2 _ca;
 
     public TestCerts(string caName = "natsjs test CA")
     {
@@ -19,7 +23,7 @@ public sealed class TestCerts : IDisposable
         var caReq = new CertificateRequest($"CN={caName}", caKey, HashAlgorithmName.SHA256);
         caReq.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         caReq.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        using var ca = caReq.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        var ca = _ca = caReq.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
 
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var req = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
@@ -38,9 +42,22 @@ public sealed class TestCerts : IDisposable
         File.WriteAllText(KeyFile, key.ExportPkcs8PrivateKeyPem());
     }
 
+    /// <summary>A client certificate (client-auth key usage unless <paramref name="usage"/> says otherwise) signed by this CA, with its key.</summary>
+    public X509Certificate2 IssueClient(string name = "natsjs test client", string usage = "1.3.6.1.5.5.7.3.2")
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var req = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        req.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(usage)], false));
+        using var signed = req.Create(_ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(29), RandomNumberGenerator.GetBytes(8));
+        using var withKey = signed.CopyWithPrivateKey(key);
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+    }
+
     public void Dispose()
     {
         Server.Dispose();
+        _ca.Dispose();
         try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
     }
 }
