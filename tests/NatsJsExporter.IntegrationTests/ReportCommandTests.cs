@@ -190,6 +190,25 @@ public sealed class ReportCommandTests(ITestOutputHelper output)
         Assert.DoesNotContain("never polled", all.Out);
     }
 
+    [Fact]
+    public async Task A_client_port_given_as_monitor_url_is_named_as_such_in_the_report_text()
+    {
+        await using var cluster = await NatsCluster.StartAsync();
+        var clientPort = $"http://127.0.0.1:{cluster.Nodes[0].ClientPort}";
+        var urls = string.Join(",", new[] { clientPort }.Concat(cluster.Nodes.Skip(1).Select(n => n.MonitorUrl)));
+        var run = await ReportAsync(urls, []);
+        output.WriteLine(run.Out + run.Err);
+        Assert.NotEqual(0, run.Code);
+        // The text (not only --json) says why that server is down, in words an operator can act on.
+        Assert.Contains("NATS client port", run.Out);
+        Assert.Contains("not the monitor port", run.Out);
+        var json = await ReportAsync(urls, ["--json"]);
+        var target = JsonDocument.Parse(json.Out).RootElement.GetProperty("targets").EnumerateArray()
+            .Single(t => t.GetProperty("up").GetBoolean() == false);
+        Assert.Contains(target.GetProperty("errors_by_reason").EnumerateArray(),
+            r => r.GetProperty("key").GetString() == "client_port" && r.GetProperty("value").GetInt64() >= 1);
+    }
+
     /// <summary>Cells of the first row after the table titled <paramref name="table"/> whose leading cells are <paramref name="keys"/>.</summary>
     private static string[] Row(string[] lines, string table, params string[] keys)
     {

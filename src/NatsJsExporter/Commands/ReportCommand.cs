@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text;
 using NatsJsExporter.Hosting;
 using NatsJsExporter.Options;
-using NatsJsExporter.Snapshot;
 using NatsJsExporter.Views;
 
 namespace NatsJsExporter.Commands;

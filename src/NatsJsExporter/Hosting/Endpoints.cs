@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using NatsJsExporter.Options;
 using NatsJsExporter.Snapshot;
 using NatsJsExporter.Views;
-using Prometheus;
 
 namespace NatsJsExporter.Hosting;
 

@@ -10,7 +10,7 @@ internal static class ExporterMetrics
     /// <c>http_&lt;code&gt;</c>, which has too many values to list and appears when first seen.
     /// </summary>
     internal static readonly string[] HttpReasons =
-        ["connection", "dns", "error", "invalid_json", "invalid_response", "jetstream_disabled", "timeout", "tls", "too_large"];
+        ["client_port", "connection", "dns", "error", "invalid_json", "invalid_response", "jetstream_disabled", "timeout", "tls", "too_large"];
 
     /// <summary>
     /// The reasons a system-account-mode target (a server, or the NATS URL) can fail with

@@ -106,7 +106,7 @@ public sealed class HttpMonitorSource : IJszSource
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested || ex is not OperationCanceledException)
         {
-            var (reason, message) = Describe(ex, label);
+            var (reason, message) = Describe(ex);
             return ServerReport.Failed(label, identity?.Name, reason, message, sw.Elapsed) with { ClusterName = identity?.Cluster };
         }
     }
@@ -164,7 +164,7 @@ public sealed class HttpMonitorSource : IJszSource
         }
     }
 
-    internal (string Reason, string Message) Describe(Exception ex, string label) => ex switch
+    internal (string Reason, string Message) Describe(Exception ex) => ex switch
     {
         OperationCanceledException =>
             ("timeout", $"no complete answer within {_timeout.TotalSeconds:0.###}s; check that the server is up and not overloaded, or raise --timeout for very large /jsz answers"),
@@ -180,6 +180,10 @@ public sealed class HttpMonitorSource : IJszSource
             ("dns", $"the host name does not resolve ({h.Message}); check the monitor URL"),
         HttpRequestException h when h.HttpRequestError == HttpRequestError.SecureConnectionError =>
             ("tls", $"TLS handshake failed ({FirstLine(h.InnerException?.Message ?? h.Message)}); check https:// vs http://, the server's certificate and --monitor-tls-ca"),
+        // A NATS client port greets every connection with "INFO {...}" before any request: a real
+        // server's answer to HTTP, and the most common wrong URL (4222 given for 8222).
+        HttpRequestException h when h.HttpRequestError == HttpRequestError.InvalidResponse && GreetedWithInfo(h) =>
+            ("client_port", "this is a NATS client port (it greeted with INFO), not the monitor port; give the server's monitor port (http: in the server config, usually 8222)"),
         HttpRequestException h when h.HttpRequestError is HttpRequestError.ResponseEnded or HttpRequestError.InvalidResponse =>
             ("invalid_response", $"the connection broke mid-answer ({FirstLine(h.Message)})"),
         HttpRequestException h =>
@@ -188,6 +192,13 @@ public sealed class HttpMonitorSource : IJszSource
             ("invalid_response", $"the answer broke off ({FirstLine(io.Message)})"),
         _ => ("error", $"{ex.GetType().Name}: {FirstLine(ex.Message)}"),
     };
+
+    private static bool GreetedWithInfo(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+            if (e.Message.Contains("'INFO {", StringComparison.Ordinal)) return true;
+        return false;
+    }
 
     private static string FirstLine(string s)
     {

@@ -3,7 +3,6 @@ using System.Text.RegularExpressions;
 using NatsJsExporter.Options;
 using NatsJsExporter.Metrics;
 using NatsJsExporter.Model;
-using NatsJsExporter.Snapshot;
 using NatsJsExporter.Sources;
 using NatsJsExporter.Tests.Support;
 

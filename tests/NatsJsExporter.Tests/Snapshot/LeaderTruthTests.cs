@@ -1,7 +1,6 @@
 using System.Text;
 using NatsJsExporter.Metrics;
 using NatsJsExporter.Model;
-using NatsJsExporter.Snapshot;
 using NatsJsExporter.Sources;
 using NatsJsExporter.Tests.Support;
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using NatsJsExporter.Options;
 using NatsJsExporter.Sources;
 using NatsJsExporter.Tests.Support;
