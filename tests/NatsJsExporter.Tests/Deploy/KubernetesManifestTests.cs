@@ -406,6 +406,33 @@ public sealed partial class KubernetesManifestTests
             $"{m.Metadata.Name} is too big for kubectl apply's last-applied annotation (256 KiB)"));
     }
 
+    // ---------------------------------------------------------------- plain Prometheus
+
+    /// <summary>README "Deploy": the plain-Prometheus scrape_config example passes promtool check config, with the shipped rules.</summary>
+    [Fact]
+    public async Task Readme_scrape_config_example_passes_promtool()
+    {
+        var readme = File.ReadAllText(Repo.Path_("README.md"));
+        int section = readme.IndexOf("\n## Deploy\n", StringComparison.Ordinal);
+        Assert.True(section >= 0, "README has no \"Deploy\" section");
+        var block = Regex.Match(readme[section..], "```yaml\n(scrape_configs:.*?)```", RegexOptions.Singleline);
+        Assert.True(block.Success, "README \"Deploy\" has no ```yaml block starting with scrape_configs:");
+        var config = block.Groups[1].Value;
+        Assert.Contains("job_name: natsjs", config); // the job the alert rules' unit tests use
+
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "prometheus.yml");
+        File.WriteAllText(path, config);
+        File.Copy(Repo.Path_("alerts", "natsjs.rules.yml"), Path.Combine(dir.Path, "natsjs.rules.yml"));
+        var psi = new ProcessStartInfo(Promtool.Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "check", "config", path }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        Assert.True(p.ExitCode == 0, $"promtool check config rejects the README example:\n{await stdout}{await stderr}\n{config}");
+    }
+
     // ---------------------------------------------------------------- helpers
 
     /// <summary>The container's environment as the exporter sees it: the image's ENV, then the manifest's env.</summary>
