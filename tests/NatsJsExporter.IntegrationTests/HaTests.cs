@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Globalization;
+using NatsJsExporter.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace NatsJsExporter.IntegrationTests;
+
+/// <summary>
+/// An HA pair as users run it, on real processes: a 3-node nats-server cluster, two exporters,
+/// two identical Prometheus servers (replica "a" and "b") each scraping the exporter beside it,
+/// both loading the SHIPPED alerts/natsjs.rules.yml unchanged and sending to ONE Alertmanager
+/// configured from the shipped alerts/alertmanager.example.yml (only group_wait/group_interval
+/// shortened, receivers pointed at a webhook inside the test).
+/// </summary>
+/// <remarks>
+/// What makes the two replicas' alerts one alert in Alertmanager (README "Running at scale"):
+/// <list type="bullet">
+/// <item>each Prometheus has <c>external_labels: {replica: a|b}</c> (what Thanos/Mimir need to
+/// tell the copies apart) and drops that label from its alerts with <c>alert_relabel_configs</c>
+/// (what the Prometheus Operator does for <c>prometheus_replica</c>);</item>
+/// <item>each scrapes the exporter beside it under the same <c>instance</c> label, as two hosts
+/// scraping <c>localhost:PORT</c> would get without relabelling (here both run on one machine,
+/// so a relabel rule sets it). The rules keep target labels by design
+/// (<c>without (...)</c>), so alerts from two different instances would be two alerts.</item>
+/// </list>
+/// The incident: a NATS server is killed and stays down until the shipped 2 m and 3 m
+/// <c>for:</c> have fired (NatsJsDataStale, NatsJsStreamReplicaUnhealthy, NatsJsTargetDown,
+/// NatsJsServersMissing, ...); then it is started again and everything resolves.
+/// Every alert must reach the webhook exactly once firing and at most once resolved, although
+/// both Prometheus servers fire it (asserted) and both send it to Alertmanager (asserted).
+/// </remarks>
+[Collection("real processes")]
+public sealed class HaTests(ITestOutputHelper output)
+{
+    private const string Instance = "natsjs-c1";
+    private static readonly TimeSpan Converge = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task An_HA_pair_of_Prometheus_servers_with_an_exporter_each_sends_one_notification_per_alert()
+    {
+        var total = Stopwatch.StartNew();
+        var rules = Path.Combine(RepoRoot(), "alerts", "natsjs.rules.yml");
+        await using var cluster = await NatsCluster.StartAsync();
+        await using (var demo = await Demo.ConnectAsync(cluster))
+        {
+            await demo.CreateStreamAsync("ORDERS", replicas: 3);
+            await demo.PublishAsync("ORDERS", 10);
+        }
+        string[] args = ["--monitor-urls", cluster.MonitorUrls, "--interval", "1s", "--timeout", "800ms"];
+        await using var exporterA = await ExporterProcess.StartAsync(args);
+        await using var exporterB = await ExporterProcess.StartAsync(args);
+        await using var webhook = new WebhookReceiver();
+        await using var alertmanager = await AlertmanagerProcess.StartAsync(AlertmanagerConfig(webhook.Url));
+        await using var prometheusA = await PrometheusProcess.StartWithConfigAsync(PrometheusConfig("a", exporterA.Port, rules, alertmanager.Address));
+        await using var prometheusB = await PrometheusProcess.StartWithConfigAsync(PrometheusConfig("b", exporterB.Port, rules, alertmanager.Address));
+        PrometheusProcess[] pair = [prometheusA, prometheusB];
+
+        foreach (var p in pair)
+        {
+            await WaitForAsync(p, "count(natsjs_stream_peer_current{stream=\"ORDERS\"} == 1) == 3");
+            await WaitForAsync(p, "count(natsjs_up == 1) == 3");
+        }
+        // Nothing may be firing before the incident (NatsJsExporterAbsent is pending for the first
+        // scrape at most; its for: is 5m).
+        Assert.Empty(webhook.Received);
+
+        var streamLeader = await cluster.StreamLeaderAsync("ORDERS");
+        var metaLeader = await cluster.MetaLeaderAsync();
+        var victim = cluster.Nodes.Select(n => n.Name).First(n => n != streamLeader && n != metaLeader);
+        output.WriteLine($"ORDERS leader {streamLeader}, meta leader {metaLeader}, killing {victim}");
+
+        var down = Stopwatch.StartNew();
+        cluster.Kill(victim);
+        var replicaAlert = await webhook.WaitForAsync($"NatsJsStreamReplicaUnhealthy firing for {victim}",
+            n => n.Status == "firing" && n.AlertName == "NatsJsStreamReplicaUnhealthy" && n["peer"] == victim, TimeSpan.FromSeconds(300));
+        var targetDown = await webhook.WaitForAsync($"NatsJsTargetDown firing for {victim}",
+            n => n.Status == "firing" && n.AlertName == "NatsJsTargetDown" && n["server"] == victim, TimeSpan.FromSeconds(60));
+        output.WriteLine($"kill -> NatsJsStreamReplicaUnhealthy firing notification {down.Elapsed.TotalSeconds:0}s (shipped for: 3m)");
+        // Duplicates would come within seconds (both replicas evaluate every second, group_interval 1s).
+        await Task.Delay(TimeSpan.FromSeconds(15));
+        var downFor = down.Elapsed;
+
+        // Both replicas fire it themselves and both send to Alertmanager: the deduplication is real.
+        foreach (var (p, name) in new[] { (prometheusA, "a"), (prometheusB, "b") })
+        {
+            var firing = await p.QueryAsync($"ALERTS{{alertname=\"NatsJsStreamReplicaUnhealthy\",alertstate=\"firing\",peer=\"{victim}\"}}");
+            Assert.True(firing.Count == 1, $"Prometheus {name}: {firing.ToJsonString()}");
+            Assert.Equal(Instance, firing[0]!["metric"]!["instance"]!.GetValue<string>());
+            var sent = await ScalarAsync(p, "sum(prometheus_notifications_sent_total)");
+            output.WriteLine($"Prometheus {name}: {sent} alerts sent to Alertmanager");
+            Assert.True(sent > 0, $"Prometheus {name} sent nothing");
+        }
+
+        cluster.Restart(victim);
+        await cluster.WaitReadyAsync(Converge);
+        var restarted = Stopwatch.StartNew();
+        await webhook.WaitForAsync($"NatsJsStreamReplicaUnhealthy resolved for {victim}",
+            n => n.Status == "resolved" && n.AlertName == "NatsJsStreamReplicaUnhealthy" && n["peer"] == victim, TimeSpan.FromSeconds(120));
+        await webhook.WaitForAsync($"NatsJsTargetDown resolved for {victim}",
+            n => n.Status == "resolved" && n.AlertName == "NatsJsTargetDown" && n["server"] == victim, TimeSpan.FromSeconds(120));
+        output.WriteLine($"restart -> resolved notifications {restarted.Elapsed.TotalSeconds:0}s");
+        // Late resends of either replica (a flap back to firing would show here).
+        await Task.Delay(TimeSpan.FromSeconds(20));
+
+        var received = webhook.Received.ToList();
+        output.WriteLine($"server down {downFor.TotalSeconds:0}s; notifications ({received.Count}):");
+        foreach (var n in received) output.WriteLine("  " + n);
+        var amReceived = await AlertmanagerReceivedAsync(alertmanager);
+        output.WriteLine($"Alertmanager received {amReceived} alerts from the two replicas and notified {received.Count}");
+        output.WriteLine($"test took {total.Elapsed.TotalSeconds:0}s");
+
+        // The labels a pager sees carry neither the Prometheus replica nor an exporter address.
+        Assert.All(received, n => Assert.False(n.Labels.ContainsKey("replica"), $"replica label on {n}"));
+        Assert.All(received, n => Assert.True(!n.Labels.ContainsKey("instance") || n["instance"] == Instance, $"instance on {n}"));
+        // Exactly one firing notification per alert, at most one resolved.
+        var byAlert = received.GroupBy(n => Key(n.Labels)).ToList();
+        foreach (var g in byAlert)
+        {
+            Assert.True(g.Count(n => n.Status == "firing") == 1, $"{g.Key}: {g.Count(n => n.Status == "firing")} firing notifications");
+            Assert.True(g.Count(n => n.Status == "resolved") <= 1, $"{g.Key}: {g.Count(n => n.Status == "resolved")} resolved notifications");
+        }
+        Assert.Equal(1, received.Count(n => n.Status == "resolved" && Key(n.Labels) == Key(replicaAlert.Labels)));
+        Assert.Equal(1, received.Count(n => n.Status == "resolved" && Key(n.Labels) == Key(targetDown.Labels)));
+        Assert.Equal("critical", replicaAlert["severity"]);
+        Assert.True(amReceived >= 2 * byAlert.Count, $"Alertmanager received only {amReceived} alerts for {byAlert.Count} notified");
+    }
+
+    /// <summary>
+    /// The shipped Alertmanager example with its 30 s group_wait and 5 m group_interval cut to 1 s
+    /// (a test cannot wait 5 m between notifications) and its receivers pointed at the webhook.
+    /// </summary>
+    private static string AlertmanagerConfig(string webhookUrl)
+    {
+        var text = File.ReadAllText(Path.Combine(RepoRoot(), "alerts", "alertmanager.example.yml"));
+        foreach (var (from, to) in new[]
+        {
+            ("group_wait: 30s", "group_wait: 1s"), ("group_interval: 5m", "group_interval: 1s"),
+            ("url: http://127.0.0.1:9095/pager", $"url: {webhookUrl}/pager"),
+            ("url: http://127.0.0.1:9096/ticket", $"url: {webhookUrl}/ticket"),
+        })
+        {
+            Assert.Equal(1, CountOf(text, from));
+            text = text.Replace(from, to, StringComparison.Ordinal);
+        }
+        return text;
+    }
+
+    private static int CountOf(string text, string part)
+    {
+        int count = 0;
+        for (int i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + part.Length, StringComparison.Ordinal)) count++;
+        return count;
+    }
+
+    /// <summary>One replica of the pair, as README "Running at scale" shows it (intervals 1 s for the test).</summary>
+    private static string PrometheusConfig(string replica, int exporterPort, string rules, string alertmanager) => $"""
+        global:
+          scrape_interval: 1s
+          evaluation_interval: 1s
+          external_labels:
+            replica: {replica}
+        rule_files:
+          - '{rules}'
+        alerting:
+          alert_relabel_configs:
+            - action: labeldrop
+              regex: replica
+          alertmanagers:
+            - static_configs:
+                - targets: ['{alertmanager}']
+        scrape_configs:
+          - job_name: natsjs
+            static_configs:
+              - targets: ['127.0.0.1:{exporterPort}']
+            relabel_configs:
+              - target_label: instance
+                replacement: {Instance}
+        """;
+
+    private static string Key(IReadOnlyDictionary<string, string> labels) =>
+        "{" + string.Join(",", labels.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}=\"{kv.Value}\"")) + "}";
+
+    private static async Task<double> ScalarAsync(PrometheusProcess p, string promql)
+    {
+        var result = await p.QueryAsync(promql);
+        return result.Count == 0 ? 0 : double.Parse(result[0]!["value"]![1]!.GetValue<string>(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Sum of alertmanager_alerts_received_total (every alert of every POST from either replica).</summary>
+    private static async Task<double> AlertmanagerReceivedAsync(AlertmanagerProcess am)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var text = await http.GetStringAsync(am.BaseUrl + "/metrics");
+        return text.Split('\n')
+            .Where(l => l.StartsWith("alertmanager_alerts_received_total{", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+    }
+
+    private static async Task WaitForAsync(PrometheusProcess prometheus, string promql)
+    {
+        var deadline = DateTime.UtcNow + Converge;
+        while (DateTime.UtcNow < deadline)
+        {
+            if ((await prometheus.QueryAsync(promql)).Count > 0) return;
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"Prometheus: {promql} not true within {Converge.TotalSeconds:0}s\n{string.Join("\n", prometheus.Output)}");
+    }
+
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "NatsJsExporter.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("NatsJsExporter.sln not found above " + AppContext.BaseDirectory);
+    }
+}
