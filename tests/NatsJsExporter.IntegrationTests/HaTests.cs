@@ -86,7 +86,7 @@ public sealed class HaTests(ITestOutputHelper output)
             var firing = await p.QueryAsync($"ALERTS{{alertname=\"NatsJsStreamReplicaUnhealthy\",alertstate=\"firing\",peer=\"{victim}\"}}");
             Assert.True(firing.Count == 1, $"Prometheus {name}: {firing.ToJsonString()}");
             Assert.Equal(Instance, firing[0]!["metric"]!["instance"]!.GetValue<string>());
-            var sent = await ScalarAsync(p, "sum(prometheus_notifications_sent_total)");
+            var sent = await MetricSumAsync(p.BaseUrl, "prometheus_notifications_sent_total");
             output.WriteLine($"Prometheus {name}: {sent} alerts sent to Alertmanager");
             Assert.True(sent > 0, $"Prometheus {name} sent nothing");
         }
@@ -105,7 +105,7 @@ public sealed class HaTests(ITestOutputHelper output)
         var received = webhook.Received.ToList();
         output.WriteLine($"server down {downFor.TotalSeconds:0}s; notifications ({received.Count}):");
         foreach (var n in received) output.WriteLine("  " + n);
-        var amReceived = await AlertmanagerReceivedAsync(alertmanager);
+        var amReceived = await MetricSumAsync(alertmanager.BaseUrl, "alertmanager_alerts_received_total");
         output.WriteLine($"Alertmanager received {amReceived} alerts from the two replicas and notified {received.Count}");
         output.WriteLine($"test took {total.Elapsed.TotalSeconds:0}s");
 
@@ -124,6 +124,68 @@ public sealed class HaTests(ITestOutputHelper output)
         Assert.Equal("critical", replicaAlert["severity"]);
         Assert.True(amReceived >= 2 * byAlert.Count, $"Alertmanager received only {amReceived} alerts for {byAlert.Count} notified");
     }
+
+    /// <summary>
+    /// Account shards (ShardTests) in one Prometheus with the shipped rules and Alertmanager
+    /// example: a killed server raises each stream's replica alert ONCE (from the shard that owns
+    /// the account) but every server-level alert (here NatsJsTargetDown, NatsJsDataStale,
+    /// NatsJsServersMissing) once PER SHARD: the two copies differ only in <c>instance</c>, so
+    /// Alertmanager keeps both; grouped by [alertname, cluster] they share a group.
+    /// </summary>
+    [Fact]
+    public async Task Account_shards_raise_account_alerts_once_and_server_alerts_once_per_shard()
+    {
+        var total = Stopwatch.StartNew();
+        var rules = Path.Combine(RepoRoot(), "alerts", "natsjs.rules.yml");
+        await using var cluster = await NatsCluster.StartAsync();
+        await using (var app = await Demo.ConnectAsync(cluster)) await app.CreateStreamAsync("ORDERS", replicas: 3);
+        await using (var ops = await Demo.ConnectAsync(cluster, user: "ops")) await ops.CreateStreamAsync("AUDIT", replicas: 3);
+        string[] common = ["--monitor-urls", cluster.MonitorUrls, "--interval", "1s", "--timeout", "800ms"];
+        await using var appShard = await ExporterProcess.StartAsync([.. common, "--include-accounts", "^APP$"]);
+        await using var restShard = await ExporterProcess.StartAsync([.. common, "--exclude-accounts", "^APP$"]);
+        await using var webhook = new WebhookReceiver();
+        await using var alertmanager = await AlertmanagerProcess.StartAsync(AlertmanagerConfig(webhook.Url));
+        await using var prometheus = await PrometheusProcess.StartAsync(
+            [$"127.0.0.1:{appShard.Port}", $"127.0.0.1:{restShard.Port}"], [rules], alertmanager.Address);
+        await WaitForAsync(prometheus, "count(natsjs_stream_peer_current == 1) == 6");
+        await WaitForAsync(prometheus, "count(natsjs_up == 1) == 6");
+
+        var leaders = new[] { await cluster.MetaLeaderAsync() };
+        var victim = cluster.Nodes.Select(n => n.Name).First(n => !leaders.Contains(n));
+        output.WriteLine($"meta leader {leaders[0]}, killing {victim}");
+        var down = Stopwatch.StartNew();
+        cluster.Kill(victim);
+        foreach (var stream in new[] { "ORDERS", "AUDIT" })
+            await webhook.WaitForAsync($"NatsJsStreamReplicaUnhealthy firing for {stream} on {victim}",
+                n => n.Status == "firing" && n.AlertName == "NatsJsStreamReplicaUnhealthy" && n["stream"] == stream && n["peer"] == victim,
+                TimeSpan.FromSeconds(300));
+        await webhook.WaitForAsync($"NatsJsTargetDown firing for {victim} from both shards",
+            _ => webhook.Received.Where(n => n.Status == "firing" && n.AlertName == "NatsJsTargetDown" && n["server"] == victim)
+                .Select(n => n["instance"]).Distinct().Count() == 2, TimeSpan.FromSeconds(60));
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        output.WriteLine($"server down {down.Elapsed.TotalSeconds:0}s; test took {total.Elapsed.TotalSeconds:0}s; notifications:");
+        var received = webhook.Received.Where(n => n.Status == "firing").ToList();
+        foreach (var n in received) output.WriteLine("  " + n);
+
+        string appInstance = $"127.0.0.1:{appShard.Port}", restInstance = $"127.0.0.1:{restShard.Port}";
+        // Account-scoped: one alert, from the shard that exports the account.
+        var orders = received.Where(n => n.AlertName == "NatsJsStreamReplicaUnhealthy" && n["stream"] == "ORDERS").ToList();
+        var audit = received.Where(n => n.AlertName == "NatsJsStreamReplicaUnhealthy" && n["stream"] == "AUDIT").ToList();
+        Assert.Equal([appInstance], orders.Select(n => n["instance"]));
+        Assert.Equal([restInstance], audit.Select(n => n["instance"]));
+        // Server-level: one alert per shard, equal but for instance.
+        foreach (var name in received.Where(n => !n.Labels.ContainsKey("account")).Select(n => n.AlertName).Distinct())
+        {
+            var copies = received.Where(n => n.AlertName == name).GroupBy(n => Key(n.Labels)).Select(g => g.First()).ToList();
+            output.WriteLine($"{name}: {copies.Count} alert(s) from instances {string.Join(", ", copies.Select(n => n["instance"]))}");
+            Assert.Equal(new[] { appInstance, restInstance }.Order(StringComparer.Ordinal), copies.Select(n => n["instance"]).Order(StringComparer.Ordinal));
+            Assert.Equal(Key(Without(copies[0].Labels, "instance")), Key(Without(copies[1].Labels, "instance")));
+        }
+        Assert.Contains(received, n => n.AlertName == "NatsJsTargetDown");
+    }
+
+    private static Dictionary<string, string> Without(IReadOnlyDictionary<string, string> labels, string label) =>
+        labels.Where(kv => kv.Key != label).ToDictionary(kv => kv.Key, kv => kv.Value);
 
     /// <summary>
     /// The shipped Alertmanager example with its 30 s group_wait and 5 m group_interval cut to 1 s
@@ -180,19 +242,13 @@ public sealed class HaTests(ITestOutputHelper output)
     private static string Key(IReadOnlyDictionary<string, string> labels) =>
         "{" + string.Join(",", labels.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}=\"{kv.Value}\"")) + "}";
 
-    private static async Task<double> ScalarAsync(PrometheusProcess p, string promql)
-    {
-        var result = await p.QueryAsync(promql);
-        return result.Count == 0 ? 0 : double.Parse(result[0]!["value"]![1]!.GetValue<string>(), CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>Sum of alertmanager_alerts_received_total (every alert of every POST from either replica).</summary>
-    private static async Task<double> AlertmanagerReceivedAsync(AlertmanagerProcess am)
+    /// <summary>Sum of all series of a counter on a process' own /metrics (Prometheus does not scrape itself here).</summary>
+    private static async Task<double> MetricSumAsync(string baseUrl, string name)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var text = await http.GetStringAsync(am.BaseUrl + "/metrics");
+        var text = await http.GetStringAsync(baseUrl + "/metrics");
         return text.Split('\n')
-            .Where(l => l.StartsWith("alertmanager_alerts_received_total{", StringComparison.Ordinal))
+            .Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal))
             .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
     }
 
