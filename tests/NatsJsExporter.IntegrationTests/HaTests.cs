@@ -32,7 +32,7 @@ namespace NatsJsExporter.IntegrationTests;
 [Collection("real processes")]
 public sealed class HaTests(ITestOutputHelper output)
 {
-    private const string Instance = "natsjs-c1";
+    private const string Instance = "natsjs-east";
     private static readonly TimeSpan Converge = TimeSpan.FromSeconds(60);
 
     [Fact]
@@ -215,30 +215,34 @@ public sealed class HaTests(ITestOutputHelper output)
         return count;
     }
 
-    /// <summary>One replica of the pair, as README "Running at scale" shows it (intervals 1 s for the test).</summary>
-    private static string PrometheusConfig(string replica, int exporterPort, string rules, string alertmanager) => $"""
-        global:
-          scrape_interval: 1s
-          evaluation_interval: 1s
-          external_labels:
-            replica: {replica}
-        rule_files:
-          - '{rules}'
-        alerting:
-          alert_relabel_configs:
-            - action: labeldrop
-              regex: replica
-          alertmanagers:
-            - static_configs:
-                - targets: ['{alertmanager}']
-        scrape_configs:
-          - job_name: natsjs
-            static_configs:
-              - targets: ['127.0.0.1:{exporterPort}']
-            relabel_configs:
-              - target_label: instance
-                replacement: {Instance}
-        """;
+    /// <summary>
+    /// One replica of the pair: the prometheus.yml README "Running at scale" shows, with this
+    /// test's addresses, the shipped rules' absolute path and 1 s scrape and evaluation intervals.
+    /// </summary>
+    private static string PrometheusConfig(string replica, int exporterPort, string rules, string alertmanager)
+    {
+        var readme = File.ReadAllText(Path.Combine(RepoRoot(), "README.md"));
+        var section = readme.IndexOf("\n## Running at scale\n", StringComparison.Ordinal);
+        Assert.True(section >= 0, "README has no \"Running at scale\" section");
+        var block = System.Text.RegularExpressions.Regex.Match(readme[section..], "```yaml\n(# prometheus.yml of replica.*?)```",
+            System.Text.RegularExpressions.RegexOptions.Singleline);
+        Assert.True(block.Success, "README \"Running at scale\" has no prometheus.yml of a replica");
+        var text = block.Groups[1].Value;
+        foreach (var (from, to) in new[]
+        {
+            ("global:\n", "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"),
+            ("    replica: a\n", $"    replica: {replica}\n"),
+            ("\"alertmanager:9093\"", $"\"{alertmanager}\""),
+            ("  - natsjs.rules.yml\n", $"  - '{rules}'\n"),
+            ("\"localhost:7778\"", $"\"127.0.0.1:{exporterPort}\""),
+            ($"replacement: {Instance}\n", $"replacement: {Instance}\n"),
+        })
+        {
+            Assert.Equal(1, CountOf(text, from));
+            text = text.Replace(from, to, StringComparison.Ordinal);
+        }
+        return text;
+    }
 
     private static string Key(IReadOnlyDictionary<string, string> labels) =>
         "{" + string.Join(",", labels.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}=\"{kv.Value}\"")) + "}";

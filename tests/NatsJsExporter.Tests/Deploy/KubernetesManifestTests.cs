@@ -433,6 +433,31 @@ public sealed partial class KubernetesManifestTests
         Assert.True(p.ExitCode == 0, $"promtool check config rejects the README example:\n{await stdout}{await stderr}\n{config}");
     }
 
+    /// <summary>README "Running at scale": the HA replica's prometheus.yml (the one HaTests runs) passes promtool check config.</summary>
+    [Fact]
+    public async Task Readme_ha_replica_config_passes_promtool()
+    {
+        var readme = File.ReadAllText(Repo.Path_("README.md"));
+        int section = readme.IndexOf("\n## Running at scale\n", StringComparison.Ordinal);
+        Assert.True(section >= 0, "README has no \"Running at scale\" section");
+        var block = Regex.Match(readme[section..], "```yaml\n(# prometheus.yml of replica.*?)```", RegexOptions.Singleline);
+        Assert.True(block.Success, "README \"Running at scale\" has no ```yaml block starting with # prometheus.yml of replica");
+        var config = block.Groups[1].Value;
+        Assert.Contains("regex: replica", config);
+
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "prometheus.yml");
+        File.WriteAllText(path, config);
+        File.Copy(Repo.Path_("alerts", "natsjs.rules.yml"), Path.Combine(dir.Path, "natsjs.rules.yml"));
+        var psi = new ProcessStartInfo(Promtool.Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "check", "config", path }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        Assert.True(p.ExitCode == 0, $"promtool check config rejects the README example:\n{await stdout}{await stderr}\n{config}");
+    }
+
     // ---------------------------------------------------------------- helpers
 
     /// <summary>The container's environment as the exporter sees it: the image's ENV, then the manifest's env.</summary>
