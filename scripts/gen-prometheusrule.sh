@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Generates deploy/kubernetes/prometheusrule.yml (a prometheus-operator PrometheusRule)
+# Generates deploy/kubernetes/base/prometheusrule.yml (a prometheus-operator PrometheusRule)
 # from alerts/natsjs.rules.yml, so that both always hold exactly the same rule groups.
 #
 # Usage:
-#   scripts/gen-prometheusrule.sh            # rewrite deploy/kubernetes/prometheusrule.yml
+#   scripts/gen-prometheusrule.sh            # rewrite deploy/kubernetes/base/prometheusrule.yml
 #   scripts/gen-prometheusrule.sh FILE       # write to FILE instead ("-" = stdout)
 #   scripts/gen-prometheusrule.sh --check    # exit 1 if the committed file is out of date
 #
@@ -13,7 +13,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 src="$root/alerts/natsjs.rules.yml"
-dst="$root/deploy/kubernetes/prometheusrule.yml"
+dst="$root/deploy/kubernetes/base/prometheusrule.yml"
 
 die() { echo "gen-prometheusrule: error: $*" >&2; exit 1; }
 

@@ -30,6 +30,13 @@ else
   echo "install-deps: ${pkgs[*]} already installed"
 fi
 
+# kubectl with kustomize v5 (kubectl 1.27 or later) renders deploy/kubernetes for KubernetesManifestTests.
+# No Debian package provides one (bookworm's kubernetes-client is kubectl 1.20 with kustomize v2, too old
+# to render the manifests), so it is checked, not installed; without it that test fails saying so.
+if ! kubectl version --client 2>/dev/null | grep -q '^Kustomize Version: v5'; then
+  echo "install-deps: warning: kubectl 1.27+ (kustomize v5) not found; KubernetesManifestTests will fail: install kubectl from the Kubernetes project's packages or set KUBECTL" >&2
+fi
+
 if ! command -v dotnet >/dev/null 2>&1; then
   die "dotnet not found: install the .NET 10 SDK (https://learn.microsoft.com/dotnet/core/install/linux-debian) and make sure 'dotnet' is on PATH"
 fi

@@ -42,8 +42,6 @@ public sealed class PrometheusProcess : IAsyncDisposable
     public static async Task<PrometheusProcess> StartAsync(IEnumerable<string> scrapeTargets, IEnumerable<string>? ruleFiles = null,
         string? alertmanagerUrl = null, string scrapeInterval = "1s", string evaluationInterval = "1s")
     {
-        var dir = Directory.CreateTempSubdirectory("natsjs-prometheus-").FullName;
-        int port = Ports.Free();
         var targets = string.Join(", ", scrapeTargets.Select(t => $"'{t}'"));
         var rules = string.Join("\n", (ruleFiles ?? []).Select(r => $"  - '{r}'"));
         var alerting = alertmanagerUrl is null ? "" : $"""
@@ -52,7 +50,7 @@ public sealed class PrometheusProcess : IAsyncDisposable
                 - static_configs:
                     - targets: ['{alertmanagerUrl}']
             """;
-        File.WriteAllText(Path.Combine(dir, "prometheus.yml"), $"""
+        return await StartWithConfigAsync($"""
             global:
               scrape_interval: {scrapeInterval}
               evaluation_interval: {evaluationInterval}
@@ -64,6 +62,14 @@ public sealed class PrometheusProcess : IAsyncDisposable
                 static_configs:
                   - targets: [{targets}]
             """);
+    }
+
+    /// <summary>Starts Prometheus with the given prometheus.yml text (rule files and targets as absolute paths / host:port).</summary>
+    public static async Task<PrometheusProcess> StartWithConfigAsync(string configYaml)
+    {
+        var dir = Directory.CreateTempSubdirectory("natsjs-prometheus-").FullName;
+        int port = Ports.Free();
+        File.WriteAllText(Path.Combine(dir, "prometheus.yml"), configYaml);
         var psi = new ProcessStartInfo(Binary)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = dir,

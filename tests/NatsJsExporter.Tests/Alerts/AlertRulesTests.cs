@@ -15,7 +15,7 @@ public sealed partial class AlertRulesTests
 {
     private const string RulesFile = "alerts/natsjs.rules.yml";
     private const string AlertmanagerFile = "alerts/alertmanager.example.yml";
-    private const string PrometheusRuleFile = "deploy/kubernetes/prometheusrule.yml";
+    private const string PrometheusRuleFile = "deploy/kubernetes/base/prometheusrule.yml";
     private const string GeneratorScript = "scripts/gen-prometheusrule.sh";
     private const string RunbookPrefix = "https://github.com/natsjs/natsjs-exporter/blob/main/docs/runbooks.md#";
 
