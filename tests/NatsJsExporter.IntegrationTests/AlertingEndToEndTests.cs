@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Net;
@@ -16,16 +15,8 @@ namespace NatsJsExporter.IntegrationTests;
 /// inside the test that records every notification, as a pager would get it.
 /// </summary>
 [Collection("real processes")]
-public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
+public sealed class AlertingEndToEndTests(ITestOutputHelper output)
 {
-    /// <summary>
-    /// Scenario 1 shortens every <c>for:</c> of the shipped rules by this factor (whole seconds,
-    /// at least <see cref="MinFor"/>): 2m -> 10s, 3m -> 15s, 5m -> 25s, 10m -> 50s, 15m -> 75s.
-    /// Nothing else in the file changes (asserted).
-    /// </summary>
-    private const int ForDivisor = 12;
-    private static readonly TimeSpan MinFor = TimeSpan.FromSeconds(5);
-
     private const string PagingAlert = "NatsJsStreamReplicaUnhealthy";
     private static readonly TimeSpan Converge = TimeSpan.FromSeconds(60);
 
@@ -37,11 +28,13 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
     [Fact]
     public async Task A_frozen_replica_pages_through_alertmanager_and_resolves_when_resumed()
     {
-        var rules = WriteShortenedRules(out var shippedFor, out var testFor);
-        output.WriteLine($"{PagingAlert}: shipped for: {shippedFor}, test for: {testFor} (divided by {ForDivisor}, min {MinFor.TotalSeconds}s)");
+        // Every for: of the shipped rules divided by ShortenedRules.ForDivisor (3m -> 15s), nothing else changed.
+        using var rules = ShortenedRules.Write(ShippedRulesPath);
+        var (shippedFor, testFor) = (rules.ShippedFor[PagingAlert], rules.TestFor[PagingAlert]);
+        output.WriteLine($"{PagingAlert}: shipped for: {shippedFor}, test for: {testFor} " +
+            $"(divided by {ShortenedRules.ForDivisor}, min {ShortenedRules.MinFor.TotalSeconds}s)");
 
-        using var cleanup = new TempDir(Path.GetDirectoryName(rules)!);
-        await using var stack = await Stack.StartAsync(rules, extraNatsConfig: null);
+        await using var stack = await Stack.StartAsync(rules.Path, extraNatsConfig: null);
         var (cluster, exporter, prometheus, webhook) = (stack.Cluster, stack.Exporter, stack.Prometheus, stack.Webhook);
         await stack.Demo.CreateStreamAsync("ORDERS", replicas: 3);
         await exporter.WaitForAsync("all ORDERS peers current", e =>
@@ -99,7 +92,7 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
         Assert.Equal($"Stream APP/ORDERS replica on {victim} is outdated", firing.Annotations["summary"]);
         Assert.EndsWith("docs/runbooks.md#natsjsstreamreplicaunhealthy", firing.Annotations["runbook_url"]);
         // Detection is the exporter's job: outdated within seconds, well before the shortened for:.
-        Assert.True(freezeToFiring < ParseDuration(testFor) + TimeSpan.FromSeconds(20),
+        Assert.True(freezeToFiring < ShortenedRules.ParseDuration(testFor) + TimeSpan.FromSeconds(20),
             $"paged {freezeToFiring.TotalSeconds:0.0}s after the freeze; for: is {testFor}");
 
         var resolved = await webhook.WaitForAsync($"{PagingAlert} resolved for ORDERS on {victim}",
@@ -197,7 +190,7 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
         // time the alert became active; it resets when the condition clears).
         var streaks = await prometheus.QueryAsync(
             $"max_over_time((timestamp(ALERTS_FOR_STATE) - ALERTS_FOR_STATE)[{window}s:1s])");
-        var forByAlert = ForByAlert(File.ReadAllText(shipped));
+        var forByAlert = ShortenedRules.ForByAlert(File.ReadAllText(shipped));
         var tooLong = new List<string>();
         foreach (var s in streaks)
         {
@@ -207,7 +200,7 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
             var line = $"{name} {{{string.Join(",", labels.Where(kv => kv.Key is "server" or "stream" or "consumer" or "peer" or "severity").Select(kv => $"{kv.Key}={kv.Value}"))}}} " +
                 $"pending at most {streak:0}s of for: {forByAlert[name]}";
             output.WriteLine("longest pending: " + line);
-            if (TimeSpan.FromSeconds(streak) >= ParseDuration(forByAlert[name])) tooLong.Add(line);
+            if (TimeSpan.FromSeconds(streak) >= ShortenedRules.ParseDuration(forByAlert[name])) tooLong.Add(line);
         }
         Assert.Empty(tooLong);
         Assert.Contains(streaks, s => s!["metric"]!["alertname"]!.GetValue<string>() == PagingAlert);
@@ -228,95 +221,14 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
     // ---------------------------------------------------------------------------------------
     private static string ShippedRulesPath => Path.Combine(RepoRoot(), "alerts", "natsjs.rules.yml");
 
-    [GeneratedRegex(@"^(?<indent>\s*)for:\s*(?<value>\S+)\s*$")]
-    private static partial Regex ForLine();
-
-    [GeneratedRegex(@"(\d+)(ms|s|m|h|d|w|y)")]
-    private static partial Regex DurationPart();
-
-    [GeneratedRegex(@"^\s*-\s*alert:\s*(\S+)\s*$")]
-    private static partial Regex AlertLine();
-
-    internal static TimeSpan ParseDuration(string text)
-    {
-        var total = TimeSpan.Zero;
-        var matches = DurationPart().Matches(text);
-        if (string.Concat(matches.Select(m => m.Value)) != text) throw new FormatException("not a Prometheus duration: " + text);
-        foreach (Match m in matches)
-        {
-            var n = long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-            total += m.Groups[2].Value switch
-            {
-                "ms" => TimeSpan.FromMilliseconds(n),
-                "s" => TimeSpan.FromSeconds(n),
-                "m" => TimeSpan.FromMinutes(n),
-                "h" => TimeSpan.FromHours(n),
-                "d" => TimeSpan.FromDays(n),
-                "w" => TimeSpan.FromDays(7 * n),
-                _ => TimeSpan.FromDays(365 * n),
-            };
-        }
-        return total;
-    }
-
-    /// <summary>Every for: divided by <see cref="ForDivisor"/>, whole seconds, at least <see cref="MinFor"/>.</summary>
-    internal static string Shorten(string duration)
-    {
-        var seconds = Math.Max((long)MinFor.TotalSeconds, (long)(ParseDuration(duration).TotalSeconds / ForDivisor));
-        return seconds.ToString(CultureInfo.InvariantCulture) + "s";
-    }
-
-    private static Dictionary<string, string> ForByAlert(string rules)
-    {
-        var result = new Dictionary<string, string>();
-        string? current = null;
-        foreach (var line in rules.Split('\n'))
-        {
-            if (AlertLine().Match(line) is { Success: true } a) current = a.Groups[1].Value;
-            else if (ForLine().Match(line) is { Success: true } f && current is not null) result.TryAdd(current, f.Groups["value"].Value);
-        }
-        return result;
-    }
-
-    /// <summary>
-    /// Writes a temp copy of the shipped rules with every <c>for:</c> shortened and checks that
-    /// the copy differs from the shipped file in <c>for:</c> lines only.
-    /// </summary>
-    private static string WriteShortenedRules(out string shippedFor, out string testFor)
-    {
-        var shippedText = File.ReadAllText(ShippedRulesPath);
-        var shippedLines = shippedText.Split('\n');
-        var copyLines = shippedLines.Select(line => ForLine().Match(line) is { Success: true } m
-            ? $"{m.Groups["indent"].Value}for: {Shorten(m.Groups["value"].Value)}"
-            : line).ToArray();
-
-        Assert.Equal(shippedLines.Length, copyLines.Length);
-        int changed = 0;
-        for (int i = 0; i < shippedLines.Length; i++)
-        {
-            if (shippedLines[i] == copyLines[i]) continue;
-            Assert.Matches(ForLine(), shippedLines[i]);
-            Assert.Matches(ForLine(), copyLines[i]);
-            changed++;
-        }
-        Assert.True(changed >= 10, $"only {changed} for: lines rewritten");
-
-        var copyText = string.Join('\n', copyLines);
-        shippedFor = ForByAlert(shippedText)[PagingAlert];
-        testFor = ForByAlert(copyText)[PagingAlert];
-        var path = Path.Combine(Directory.CreateTempSubdirectory("natsjs-rules-").FullName, "natsjs.rules.yml");
-        File.WriteAllText(path, copyText);
-        return path;
-    }
-
     [Fact]
     public void Shortening_divides_every_for_and_keeps_a_minimum()
     {
-        Assert.Equal("15s", Shorten("3m"));
-        Assert.Equal("10s", Shorten("2m"));
-        Assert.Equal("75s", Shorten("15m"));
-        Assert.Equal("5s", Shorten("30s"));
-        Assert.Equal(TimeSpan.FromSeconds(5400), ParseDuration("1h30m"));
+        Assert.Equal("15s", ShortenedRules.Shorten("3m"));
+        Assert.Equal("10s", ShortenedRules.Shorten("2m"));
+        Assert.Equal("75s", ShortenedRules.Shorten("15m"));
+        Assert.Equal("5s", ShortenedRules.Shorten("30s"));
+        Assert.Equal(TimeSpan.FromSeconds(5400), ShortenedRules.ParseDuration("1h30m"));
     }
 
     // ---------------------------------------------------------------------------------------
@@ -406,14 +318,6 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
             && e.Find("natsjs_consumer_peer_current", L("stream", "ORDERS")).Count(s => s.Value == 1) == 3
             && !e.Find("natsjs_consumer_peer_offline", L("stream", "ORDERS")).Any(s => s.Value == 1),
             Converge);
-
-    private sealed class TempDir(string path) : IDisposable
-    {
-        public void Dispose()
-        {
-            try { Directory.Delete(path, recursive: true); } catch (Exception) { }
-        }
-    }
 
     /// <summary>Cluster, client, exporter, webhook, Alertmanager and Prometheus, torn down in reverse.</summary>
     private sealed class Stack : IAsyncDisposable
