@@ -20,18 +20,26 @@ public enum RaftzGroups
 }
 
 /// <summary>
-/// /raftz (HTTP, 2.11+) and $SYS.REQ.SERVER.PING.RAFTZ (system account, 2.11+). Older servers have
-/// neither: they are never asked (gated by the version learned from /varz or the reply envelope), and
-/// a server that answers 404 anyway is remembered and not asked again until it restarts. /raftz is an
+/// /raftz (HTTP: seen on 2.10.27 and 2.15.1, absent on 2.9.10) and $SYS.REQ.SERVER.PING.RAFTZ (system
+/// account: asked of 2.11+ servers only, so an older server never holds a poll up to the timeout).
+/// 2.9 servers are never asked (gated by the version learned from /varz or the reply envelope); a
+/// server that answers 404 (2.10 before /raftz existed, or a server without Raft nodes) is remembered
+/// and not asked again until it restarts. /raftz is an
 /// extra: whatever goes wrong with it, the poll's /jsz stands, no error is counted and nothing is logged.
 /// </summary>
 public static class RaftzFeatures
 {
+    /// <summary>HTTP: 2.10 servers are asked once (late 2.10 releases have /raftz; a 404 is remembered).</summary>
+    public static readonly ServerVersion HttpRaftz = new(2, 10, 0);
+
+    /// <summary>System account: only servers known to answer PING.RAFTZ.</summary>
     public static readonly ServerVersion Raftz = new(2, 11, 0);
 
     public const string PingSubject = "$SYS.REQ.SERVER.PING.RAFTZ";
 
     public static bool Supported(string? version) => ServerVersion.Parse(version) is { } v && v >= Raftz;
+
+    public static bool SupportedOverHttp(string? version) => ServerVersion.Parse(version) is { } v && v >= HttpRaftz;
 
     /// <summary>Accounts in this /jsz answer with a replicated (R&gt;1) stream or consumer: the only ones with stream or consumer Raft groups.</summary>
     public static IReadOnlyList<string> ReplicatedAccounts(JszResponse? jsz) =>
@@ -69,7 +77,7 @@ internal sealed class HttpRaftzFetch(RaftzGroups groups)
     public async Task<Dictionary<string, Dictionary<string, RaftzGroupDto>>?> FetchAsync(Uri target, string serverId, string? version, JszResponse jsz,
         Get<Dictionary<string, Dictionary<string, RaftzGroupDto>>> get, CancellationToken ct)
     {
-        if (groups == RaftzGroups.Off || !RaftzFeatures.Supported(version)) return null;
+        if (groups == RaftzGroups.Off || !RaftzFeatures.SupportedOverHttp(version)) return null;
         if (_absent.TryGetValue(target, out var absentId) && absentId == serverId) return null;
         var type = RaftzJsonContext.Default.DictionaryStringDictionaryStringRaftzGroupDto;
         try
