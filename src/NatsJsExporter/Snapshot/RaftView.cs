@@ -4,7 +4,13 @@ using NatsJsExporter.Sources;
 
 namespace NatsJsExporter.Snapshot;
 
-public enum RaftGroupKind { Meta, Stream, Consumer }
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<RaftGroupKind>))]
+public enum RaftGroupKind
+{
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("meta")] Meta,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("stream")] Stream,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("consumer")] Consumer,
+}
 
 /// <summary>
 /// What the servers' own Raft state (/raftz, 2.11+) and their meta views (/jsz, every version) add to
