@@ -181,12 +181,15 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
         {
             ServerName = _options.FilterServerName, Cluster = _options.FilterCluster, Domain = _options.FilterDomain,
             Tags = _options.FilterTags is { Count: > 0 } tags ? [.. tags] : null,
-        }, _timeout, _options.QuietPeriod, cancellationToken).ConfigureAwait(false);
+        }, RaftzBudget(sw.Elapsed), _options.QuietPeriod, cancellationToken).ConfigureAwait(false);
         result.AddRange(Missing(now, sw.Elapsed, noAnswerReason ?? "timeout",
             noAnswerMessage ?? $"no answer to {PingSubject} within {_timeout.TotalSeconds:0.###}s", includeUnknown: noAnswerReason is not null && answers.Count == 0,
             except: answers.Keys));
         return result;
     }
+
+    // /raftz gets what is left of the poll's timeout (at least one quiet period), so a poll stays within about one timeout.
+    private TimeSpan RaftzBudget(TimeSpan elapsed) => elapsed < _timeout - _options.QuietPeriod ? _timeout - elapsed : _options.QuietPeriod;
 
     private JszRequestOptions Request(int offset) => new()
     {
