@@ -5,7 +5,8 @@
 #   NATS_SERVER_BIN=.cache/nats-server/sid/usr/sbin/nats-server scripts/capture-fixtures.sh features
 #
 # FIXTURE: single healthy frozen killed metaleaderless (default: all), and features (2.11+ only:
-# a paused consumer, a stream with max_msgs, the API busy; not in the default set). Writes
+# a paused consumer, a stream with max_msgs, the API busy; not in the default set), raftz (2.11+
+# only: /raftz of a healthy cluster and with a follower frozen while publishing; not default). Writes
 #   tests/NatsJsExporter.Tests/testdata/fixtures/<version>-<scenario>/<server_name>.json + scenario.md
 #   tests/NatsJsExporter.Tests/testdata/varz/<version>.json
 # Files are the server's bytes exactly as sent (nats-server already pretty-prints /jsz and /varz).
@@ -516,6 +517,75 @@ EOF
   cluster_stop "$NATS_CLUSTER_DIR"
 }
 
+# save_raftz DIR NODE...: each node's /raftz (meta group) and /raftz?acc=APP (stream and consumer
+# groups) merged into raftz/NODE.json (account -> group -> state), as the exporter merges them.
+save_raftz() {
+  local d=$1/raftz n
+  shift
+  mkdir -p "$d"
+  rm -f "$d"/n[0-9]*.json
+  for n in "$@"; do
+    jq -s 'reduce .[] as $x ({}; . * $x)' \
+      <(curl -fsS --max-time 5 "$(murl "$n")/raftz") <(curl -fsS --max-time 5 "$(murl "$n")/raftz?acc=APP") >"$d/$n.json"
+  done
+}
+
+capture_raftz() {
+  version_at_least 2 11 0 || die "raftz needs nats-server 2.11 or newer (/raftz); this is $version"
+  say "raftz: 3-node cluster, healthy, then a follower frozen while publishing"
+  new_cluster 3
+  local d ol ml victim others n
+  name_list
+  d=$(fixture_dir cluster-raftz)
+  save_jsz "$d" "${NAMES[@]}"
+  save_raftz "$d" "${NAMES[@]}"
+  ol=$(leader_of n1 ORDERS)
+  ml=$(meta_leader n1)
+  {
+    header cluster-raftz
+    cat <<EOF
+
+Scenario: 3-node cluster \`c1\`, demo setup, ~5 s of publishing, waited healthy. Besides each
+\`<server>.json\` (/jsz), \`raftz/<server>.json\` is that server's \`/raftz\` (meta group) and
+\`/raftz?acc=APP\` (stream and consumer groups) merged with \`jq -s 'reduce .[] as \$x ({}; . * \$x)'\`
+(account -> group -> state), as the exporter merges them. Meta leader $ml, ORDERS leader $ol.
+
+$(leaders_table "$d")
+EOF
+  } >"$d/scenario.md"
+
+  victim=$(pick_orders_follower "$ol" "$ml")
+  others=()
+  for n in "${NAMES[@]}"; do [[ $n != "$victim" ]] && others+=("$n"); done
+  say "raftz-frozen: SIGSTOP $victim (follows ORDERS led by $ol) while publishing via $ol"
+  start_publisher "$(curl_of "$ol")"
+  sleep 3
+  stopped_pid=$(pid_of "$victim")
+  kill -STOP "$stopped_pid"
+  sleep 8
+  d=$(fixture_dir cluster-raftz-frozen)
+  save_jsz "$d" "${others[@]}"
+  save_raftz "$d" "${others[@]}"
+  targets_down "$d" "frozen with SIGSTOP" "$victim"
+  kill -CONT "$stopped_pid"
+  stopped_pid=""
+  stop_publisher
+  {
+    header cluster-raftz-frozen
+    cat <<EOF
+
+Scenario: the cluster of \`$version-cluster-raftz\`; publishing via $ol (ORDERS leader), 3 s later
+**$victim** (an ORDERS follower, not the meta leader unless no other choice) was frozen with
+SIGSTOP; 8 s later the live nodes (${others[*]}) were captured: \`<server>.json\` (/jsz) and
+\`raftz/<server>.json\` (/raftz merged with /raftz?acc=APP, see \`$version-cluster-raftz\`).
+In the leader's /raftz, $victim's \`last_replicated_index\` has stopped. Then $victim got SIGCONT.
+
+$(leaders_table "$d")
+EOF
+  } >"$d/scenario.md"
+  cluster_stop "$NATS_CLUSTER_DIR"
+}
+
 want() {
   local w
   for w in "${wanted[@]}"; do [[ $w == "$1" ]] && return 0; done
@@ -523,7 +593,7 @@ want() {
 }
 
 for w in "${wanted[@]}"; do
-  case $w in single | healthy | frozen | killed | metaleaderless | features) ;; *) die "unknown fixture '$w'" ;; esac
+  case $w in single | healthy | frozen | killed | metaleaderless | features | raftz) ;; *) die "unknown fixture '$w'" ;; esac
 done
 
 want single && capture_single
@@ -543,6 +613,7 @@ if want metaleaderless; then
 fi
 
 want features && capture_features
+want raftz && capture_raftz
 
 say "done:"
 find "$fixtures" -path "*/$version-*" -type f | sort | sed "s|^$repo/|  |"

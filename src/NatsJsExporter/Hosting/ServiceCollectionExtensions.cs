@@ -37,9 +37,16 @@ public static class ServiceCollectionExtensions
     }
 
     public static IJszSource CreateSource(ExporterOptions options) => options.SystemAccount is { } system
-        ? new SystemAccountSource(system, options.Timeout, options.AccountPageSize, options.Filter.Consumers)
+        ? new SystemAccountSource(system, options.Timeout, options.AccountPageSize, options.Filter.Consumers, raftz: Raftz(options))
         : new HttpMonitorSource(HttpMonitorSource.CreateHttpClient(options.Timeout, options.MonitorTlsCaFile, options.MonitorTlsInsecure), options.MonitorUrls, options.Timeout,
-            options.AccountPageSize, options.MaxResponseBytes, options.Filter.Consumers);
+            options.AccountPageSize, options.MaxResponseBytes, options.Filter.Consumers, Raftz(options));
+
+    private static RaftzGroups Raftz(ExporterOptions options) => options.RaftzGroups switch
+    {
+        "all" => RaftzGroups.All,
+        "off" => RaftzGroups.Off,
+        _ => RaftzGroups.Meta,
+    };
 
     /// <summary>Where the exporter gets its data, safe to log (no credentials).</summary>
     public static string DescribeSource(ExporterOptions options) => options.SystemAccount is { } system

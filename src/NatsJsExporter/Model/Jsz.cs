@@ -96,6 +96,8 @@ public sealed record ClusterInfoDto
     public string? Leader { get; init; }
     public DateTimeOffset? LeaderSince { get; init; }
     public List<PeerInfoDto>? Replicas { get; init; }
+    /// <summary>2.10.4+ with raft=true: the Raft group name (S-R3F-..., C-R3F-...), as /raftz lists it.</summary>
+    public string? RaftGroup { get; init; }
 }
 
 public sealed record StreamDetailDto

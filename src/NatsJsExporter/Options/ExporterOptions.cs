@@ -23,6 +23,8 @@ public sealed record ExporterOptions
     public string LogFormat { get; init; } = "text";
     /// <summary>Which accounts, streams and consumers are exported.</summary>
     public SnapshotFilter Filter { get; init; } = SnapshotFilter.None;
+    /// <summary>--raftz-groups: meta, all or off.</summary>
+    public string RaftzGroups { get; init; } = "meta";
     /// <summary>TLS and basic auth for the exporter's own endpoints (--web-config-file); null = plain HTTP, no auth.</summary>
     public WebConfig? Web { get; init; }
     /// <summary>PEM CA bundle trusted for https:// monitor URLs (in addition to nothing: only this CA).</summary>

@@ -88,6 +88,7 @@ public sealed class ExporterSettingsValidator(ExporterConfiguration configuratio
             };
             var logLevel = OneOf("log-level", "debug", "information", "info", "warning", "error");
             var logFormat = OneOf("log-format", "text", "json");
+            var raftzGroups = OneOf("raftz-groups", "meta", "all", "off");
 
             // TLS/basic auth for our endpoints (WebConfig reads the file), TLS trust for https:// monitor ports.
             WebConfig? web = null;
@@ -118,6 +119,7 @@ public sealed class ExporterSettingsValidator(ExporterConfiguration configuratio
                 LogLevel = logLevel == "info" ? "information" : logLevel,
                 LogFormat = logFormat,
                 Filter = filter,
+                RaftzGroups = raftzGroups,
             };
         }
 

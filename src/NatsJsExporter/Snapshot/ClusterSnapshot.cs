@@ -13,6 +13,8 @@ public sealed record ClusterSnapshot
     public required IReadOnlyList<MetaGroupView> MetaGroups { get; init; }
     public required IReadOnlyList<AccountView> Accounts { get; init; }
     public required IReadOnlyList<StreamView> Streams { get; init; }
+    /// <summary>Raft state from the servers themselves (/raftz 2.11+) and their meta leader agreement (see <see cref="RaftView"/>).</summary>
+    public RaftView Raft { get; init; } = RaftView.Empty;
     /// <summary>Leader changes per Raft group, kept across polls in which a group is missing (see <see cref="Snapshot.LeaderHistory"/>).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyDictionary<string, LeaderHistoryEntry> LeaderHistory { get; init; } = new Dictionary<string, LeaderHistoryEntry>();

@@ -62,6 +62,7 @@ public static class SnapshotBuilder
             MetaGroups = metaGroups,
             Accounts = accounts,
             Streams = streams,
+            Raft = RaftViews.Build(ok, metaGroups, streams, input.Previous?.Raft),
             ConflictsTotal = (input.Previous?.ConflictsTotal ?? 0) + conflicts.Count,
             ServersDiscovered = Math.Max(input.Previous?.ServersDiscovered ?? 0, metaGroups.Sum(g => g.ClusterSize)),
             LeaderHistory = history.Result(),

@@ -17,14 +17,16 @@ public sealed class HttpMonitorSource : IJszSource
     private readonly int _pageSize;
     private readonly long _maxResponseBytes;
     private readonly bool _consumers;
+    private readonly HttpRaftzFetch _raftz;
     // Last identity learned per target: /varz is asked again only when the server ID changes (a restart).
     private readonly ConcurrentDictionary<Uri, Identity> _identities = new();
 
     private sealed record Identity(string ServerId, string? Name, string? Version, string? Cluster);
 
     public HttpMonitorSource(HttpClient http, IReadOnlyList<Uri> targets, TimeSpan timeout, int pageSize = 1024,
-        long maxResponseBytes = 256L * 1024 * 1024, bool consumers = true)
+        long maxResponseBytes = 256L * 1024 * 1024, bool consumers = true, RaftzGroups raftz = RaftzGroups.Meta)
     {
+        _raftz = new HttpRaftzFetch(raftz);
         _consumers = consumers;
         _http = http;
         _targets = targets;
@@ -87,6 +89,7 @@ public sealed class HttpMonitorSource : IJszSource
             }
 
             jsz = await ReadRemainingPagesAsync(target, jsz, identity, ct).ConfigureAwait(false);
+            var raftz = await _raftz.FetchAsync(target, identity.ServerId, identity.Version, jsz, (rel, type, c) => GetAsync(target, rel, type, c), ct).ConfigureAwait(false);
             var report = new ServerReport
             {
                 Target = label,
@@ -94,6 +97,7 @@ public sealed class HttpMonitorSource : IJszSource
                 ServerVersion = identity.Version,
                 ClusterName = identity.Cluster,
                 Jsz = jsz,
+                Raftz = raftz,
                 Duration = sw.Elapsed,
             };
             return jsz.Disabled
@@ -206,7 +210,7 @@ public sealed class HttpMonitorSource : IJszSource
         return i < 0 ? s : s[..i];
     }
 
-    private sealed class HttpStatusException(HttpStatusCode status, string path, string body) : Exception($"HTTP {(int)status}")
+    internal sealed class HttpStatusException(HttpStatusCode status, string path, string body) : Exception($"HTTP {(int)status}")
     {
         public HttpStatusCode Status { get; } = status;
         public string Path { get; } = path;

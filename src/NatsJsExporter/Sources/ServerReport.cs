@@ -18,6 +18,9 @@ public sealed record ServerReport
 
     public JszResponse? Jsz { get; init; }
 
+    /// <summary>/raftz (2.11+): account -> Raft group -> this server's view of it; null when not asked or not answered.</summary>
+    public Dictionary<string, Dictionary<string, RaftzGroupDto>>? Raftz { get; init; }
+
     public TimeSpan Duration { get; init; }
 
     /// <summary>Short, stable reason label for the error counter (e.g. timeout, connection, http_500, invalid_json).</summary>

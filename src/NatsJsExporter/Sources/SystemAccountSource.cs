@@ -23,6 +23,7 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
     private readonly TimeSpan _timeout;
     private readonly int _pageSize;
     private readonly bool _consumers;
+    private readonly RaftzGroups _raftz;
     private readonly TimeProvider _time;
     private readonly Dictionary<string, Seen> _seen = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _connectLock = new(1, 1);
@@ -40,8 +41,10 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
 
     private sealed record Seen(string Name, DateTimeOffset LastAnswer, string? Version, string? Cluster);
 
-    public SystemAccountSource(SystemAccountOptions options, TimeSpan timeout, int pageSize = 1024, bool consumers = true, TimeProvider? time = null)
+    public SystemAccountSource(SystemAccountOptions options, TimeSpan timeout, int pageSize = 1024, bool consumers = true, TimeProvider? time = null,
+        RaftzGroups raftz = RaftzGroups.Meta)
     {
+        _raftz = raftz;
         _options = options;
         _timeout = timeout;
         _pageSize = pageSize;
@@ -174,12 +177,19 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
             _seen[r.Target] = new Seen(r.Target, now, r.ServerVersion, r.ClusterName);
             if (r.Jsz.MetaCluster?.ClusterSize is > 0 and var size) _discoveredSize = Math.Max(_discoveredSize, size);
         }
-        var result = answers.Values.ToList();
+        var result = await SystemRaftzFetch.AttachAsync(nats, answers.Values.ToList(), _raftz, new RaftzRequestOptions
+        {
+            ServerName = _options.FilterServerName, Cluster = _options.FilterCluster, Domain = _options.FilterDomain,
+            Tags = _options.FilterTags is { Count: > 0 } tags ? [.. tags] : null,
+        }, RaftzBudget(sw.Elapsed), _options.QuietPeriod, cancellationToken).ConfigureAwait(false);
         result.AddRange(Missing(now, sw.Elapsed, noAnswerReason ?? "timeout",
             noAnswerMessage ?? $"no answer to {PingSubject} within {_timeout.TotalSeconds:0.###}s", includeUnknown: noAnswerReason is not null && answers.Count == 0,
             except: answers.Keys));
         return result;
     }
+
+    // /raftz gets what is left of the poll's timeout (at least one quiet period), so a poll stays within about one timeout.
+    private TimeSpan RaftzBudget(TimeSpan elapsed) => elapsed < _timeout - _options.QuietPeriod ? _timeout - elapsed : _options.QuietPeriod;
 
     private JszRequestOptions Request(int offset) => new()
     {

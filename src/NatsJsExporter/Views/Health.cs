@@ -33,6 +33,12 @@ public enum ProblemKind
     [JsonStringEnumMemberName("source_error")] SourceError,
     [JsonStringEnumMemberName("consumer_replica_outdated")] ConsumerReplicaOutdated,
     [JsonStringEnumMemberName("consumer_replica_offline")] ConsumerReplicaOffline,
+    [JsonStringEnumMemberName("quorum_lost")] QuorumLost,
+    [JsonStringEnumMemberName("quorum_at_risk")] QuorumAtRisk,
+    [JsonStringEnumMemberName("raft_applied_behind")] RaftAppliedBehind,
+    [JsonStringEnumMemberName("raft_wal_error")] RaftWalError,
+    [JsonStringEnumMemberName("meta_leader_disagreement")] MetaLeaderDisagreement,
+    [JsonStringEnumMemberName("meta_size_mismatch")] MetaSizeMismatch,
 }
 
 public static class ProblemKinds
@@ -41,7 +47,8 @@ public static class ProblemKinds
     public static Severity SeverityOf(ProblemKind kind) => kind switch
     {
         ProblemKind.NoData or ProblemKind.StaleData or ProblemKind.MetaLeaderMissing or ProblemKind.StreamUnreachable
-            or ProblemKind.StreamLeaderMissing or ProblemKind.StreamQuorumLost or ProblemKind.ConsumerLeaderMissing => Severity.Critical,
+            or ProblemKind.StreamLeaderMissing or ProblemKind.StreamQuorumLost or ProblemKind.ConsumerLeaderMissing
+            or ProblemKind.QuorumLost or ProblemKind.RaftWalError => Severity.Critical,
         _ => Severity.Warning,
     };
 
@@ -67,6 +74,12 @@ public static class ProblemKinds
         ProblemKind.SourceError => "source_error",
         ProblemKind.ConsumerReplicaOutdated => "consumer_replica_outdated",
         ProblemKind.ConsumerReplicaOffline => "consumer_replica_offline",
+        ProblemKind.QuorumLost => "quorum_lost",
+        ProblemKind.QuorumAtRisk => "quorum_at_risk",
+        ProblemKind.RaftAppliedBehind => "raft_applied_behind",
+        ProblemKind.RaftWalError => "raft_wal_error",
+        ProblemKind.MetaLeaderDisagreement => "meta_leader_disagreement",
+        ProblemKind.MetaSizeMismatch => "meta_size_mismatch",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }
@@ -193,6 +206,20 @@ public static class HealthCheck
                 Add(ProblemKind.MetaLeaderMissing, $"{group} has no leader: no stream or consumer can be created, changed or deleted", domain: g.Domain);
                 continue;
             }
+            if (Quorum.Margin(g) is { } metaMargin)
+            {
+                if (metaMargin < 0)
+                    Add(ProblemKind.QuorumLost, $"{group}: {metaMargin + Quorum.Needed(g.ClusterSize)} of {g.ClusterSize} peers current and online, fewer than the quorum of {Quorum.Needed(g.ClusterSize)}", domain: g.Domain);
+                else if (metaMargin == 0 && g.ClusterSize >= 3)
+                    Add(ProblemKind.QuorumAtRisk, $"{group}: exactly the quorum of {Quorum.Needed(g.ClusterSize)} of {g.ClusterSize} peers is current and online: one more failure loses it", domain: g.Domain);
+            }
+            if (s.Raft.Meta.FirstOrDefault(a => a.Cluster == g.Cluster && a.Domain == g.Domain) is { } agreement)
+            {
+                if (agreement.LeadersNamed > 1)
+                    Add(ProblemKind.MetaLeaderDisagreement, $"{group}: servers name different meta leaders ({string.Join(", ", agreement.NamedBy.Select(kv => $"{kv.Key} says {(kv.Value.Length == 0 ? "none" : kv.Value)}"))})", domain: g.Domain);
+                if (agreement.PeersKnownToLeader is { } knownPeers && g.ClusterSize > knownPeers)
+                    Add(ProblemKind.MetaSizeMismatch, $"{group}: cluster_size is {g.ClusterSize} but the meta leader knows {knownPeers} peers: a quorum is counted against servers that do not exist (nats-server issue 6403); remove stale peers (nats server raft peer-remove)", domain: g.Domain);
+            }
             foreach (var p in g.Peers.Where(p => !p.IsLeader))
             {
                 if (p.Offline == true)
@@ -225,6 +252,8 @@ public static class HealthCheck
                     AddStream(ProblemKind.StreamQuorumLost,
                         $"stream {name} has {healthy} of {st.ReplicasConfigured} replicas current and online, fewer than the quorum of {quorum}");
             }
+            if (st.HasLeader && st.ReplicasConfigured >= 3 && Quorum.Margin(st) == 0)
+                AddStream(ProblemKind.QuorumAtRisk, $"stream {name}: exactly the quorum of {Quorum.Needed(st.ReplicasConfigured)} of {st.ReplicasConfigured} replicas is current and online: one more failure loses it");
             if (st.ReplicasConfigured > 0 && st.Peers.Count < st.ReplicasConfigured)
                 AddStream(ProblemKind.StreamUnderReplicated,
                     $"stream {name} has {st.Peers.Count} of {st.ReplicasConfigured} configured replicas{(st.Peers.Count > 0 ? $" ({string.Join(", ", st.Peers.Select(p => p.Name))})" : "")}");
@@ -248,6 +277,13 @@ public static class HealthCheck
                     AddStream(ProblemKind.ConsumerLeaderMissing, $"{cname} has no leader: nothing is delivered", consumer: c.Name);
                     continue;
                 }
+                if (Quorum.Margin(c) is { } cm)
+                {
+                    if (cm < 0)
+                        AddStream(ProblemKind.QuorumLost, $"{cname}: {cm + Quorum.Needed(c.Peers.Count)} of {c.Peers.Count} replicas current and online, fewer than the quorum of {Quorum.Needed(c.Peers.Count)}", consumer: c.Name);
+                    else if (cm == 0 && c.Peers.Count >= 3)
+                        AddStream(ProblemKind.QuorumAtRisk, $"{cname}: exactly the quorum of {Quorum.Needed(c.Peers.Count)} of {c.Peers.Count} replicas is current and online: one more failure loses it", consumer: c.Name);
+                }
                 foreach (var p in c.Peers.Where(p => !p.IsLeader))
                 {
                     if (p.Offline == true)
@@ -255,6 +291,26 @@ public static class HealthCheck
                     else if (p.Current == false)
                         AddStream(ProblemKind.ConsumerReplicaOutdated, $"{cname}: replica {p.Name} is outdated ({Format.PeerState(p)})", consumer: c.Name, server: p.Name);
                 }
+            }
+        }
+
+        // The servers' own Raft state (/raftz, 2.11+).
+        foreach (var g in s.Raft.Groups)
+        {
+            string what = g.Kind switch
+            {
+                RaftGroupKind.Meta => "meta group " + g.Cluster,
+                RaftGroupKind.Stream => $"stream {new StreamKey(g.Domain, g.Account, g.Stream)}",
+                _ => $"consumer {new StreamKey(g.Domain, g.Account, g.Stream)} > {g.Consumer}",
+            };
+            string? account = g.Kind == RaftGroupKind.Meta ? null : g.Account, stream = g.Kind == RaftGroupKind.Meta ? null : g.Stream;
+            string? consumer = g.Kind == RaftGroupKind.Consumer ? g.Consumer : null;
+            foreach (var r in g.Replicas)
+            {
+                if (r.WalError)
+                    Add(ProblemKind.RaftWalError, $"{what}: the Raft log (WAL) on {r.Server} reports an error; that copy stopped storing", g.Domain, account, stream, consumer, r.Server);
+                if (r.ApplyStalled || r.CatchingUp)
+                    Add(ProblemKind.RaftAppliedBehind, $"{what}: {r.Server} has applied {r.Applied} of {r.Committed} committed entries{(r.CatchingUp ? " and is catching up" : " and is not keeping up")}", g.Domain, account, stream, consumer, r.Server);
             }
         }
 

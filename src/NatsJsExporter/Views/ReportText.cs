@@ -39,6 +39,7 @@ public static class ReportText
             var metas = OperatorTables.MetaGroups(snapshot, health);
             if (metas.Count == 0) console.WriteLine("RAFT Meta Group Information: no meta group reported");
             foreach (var m in metas) Write(console, m);
+            foreach (var t in RaftTables.MetaState(snapshot, health)) Write(console, t);
         }
         if (section is "all" or "streams") Write(console, OperatorTables.StreamReport(snapshot, health));
     }

@@ -30,6 +30,8 @@ public sealed record SnapshotDocument
     public required IReadOnlyList<MetaGroupView> MetaGroups { get; init; }
     public required IReadOnlyList<AccountView> Accounts { get; init; }
     public required IReadOnlyList<StreamView> Streams { get; init; }
+    /// <summary>Raft state from the servers themselves and the meta group's agreement.</summary>
+    public RaftView Raft { get; init; } = RaftView.Empty;
 
     public static SnapshotDocument From(ClusterSnapshot s, HealthReport health, DateTimeOffset now, string version) => new()
     {
@@ -48,6 +50,7 @@ public sealed record SnapshotDocument
         MetaGroups = s.MetaGroups,
         Accounts = s.Accounts,
         Streams = OperatorTables.Sorted(s.Streams).ToArray(),
+        Raft = s.Raft,
     };
 
     public static byte[] Serialize(SnapshotDocument doc) =>

@@ -25,6 +25,14 @@ public static class Fixtures
         return JsonSerializer.Deserialize(stream, JszJsonContext.Default.JszResponse)!;
     }
 
+    /// <summary>raftz/&lt;server&gt;.json beside a /jsz answer: that server's /raftz (account -> group -> state); null when absent.</summary>
+    public static Dictionary<string, Dictionary<string, RaftzGroupDto>>? ParseRaftz(string path)
+    {
+        if (!File.Exists(path)) return null;
+        using var stream = File.OpenRead(path);
+        return JsonSerializer.Deserialize(stream, RaftzJsonContext.Default.DictionaryStringDictionaryStringRaftzGroupDto);
+    }
+
     public static List<ServerReport> Reports(string fixture)
     {
         var dir = Dir(fixture);
@@ -35,6 +43,7 @@ public static class Fixtures
             ServerName = Path.GetFileNameWithoutExtension(f),
             ServerVersion = version,
             Jsz = Parse(f),
+            Raftz = ParseRaftz(Path.Combine(dir, "raftz", Path.GetFileName(f))),
             Duration = TimeSpan.FromMilliseconds(4),
         }).Select(r => r.Jsz!.Disabled ? r with { ErrorReason = "jetstream_disabled", ErrorMessage = "JetStream is disabled" } : r).ToList();
         var down = Path.Combine(dir, "targets-down.txt");

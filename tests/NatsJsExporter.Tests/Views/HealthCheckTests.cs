@@ -30,8 +30,12 @@ public class HealthCheckTests
     public void The_authored_stalled_payments_replica_is_the_only_problem(string fixture)
     {
         // scenario.md: "PAYMENTS replica n3 is behind"; followers' nonsense views are not problems.
-        var p = Assert.Single(Health(fixture).Problems);
+        // With one of three replicas behind, PAYMENTS is also one failure away from losing its quorum.
+        var problems = Health(fixture).Problems;
+        var p = Assert.Single(problems, x => x.Kind != ProblemKind.QuorumAtRisk);
         Assert.Equal(("replica_outdated", "PAYMENTS", "n3", Severity.Warning), (Id(p.Kind), p.Stream, p.Peer, p.Severity));
+        var risk = Assert.Single(problems, x => x.Kind == ProblemKind.QuorumAtRisk);
+        Assert.Equal(("PAYMENTS", null, Severity.Warning), (risk.Stream, risk.Server, risk.Severity));
     }
 
     [Fact]
