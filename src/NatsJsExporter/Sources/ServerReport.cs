@@ -18,6 +18,9 @@ public sealed record ServerReport
 
     public JszResponse? Jsz { get; init; }
 
+    /// <summary>The server's own /healthz (details on 2.10+); null when not asked. Its failure never fails the report.</summary>
+    public HealthzAnswer? Healthz { get; init; }
+
     public TimeSpan Duration { get; init; }
 
     /// <summary>Short, stable reason label for the error counter (e.g. timeout, connection, http_500, invalid_json).</summary>

@@ -174,7 +174,7 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
             _seen[r.Target] = new Seen(r.Target, now, r.ServerVersion, r.ClusterName);
             if (r.Jsz.MetaCluster?.ClusterSize is > 0 and var size) _discoveredSize = Math.Max(_discoveredSize, size);
         }
-        var result = answers.Values.ToList();
+        var result = (await HealthzFetch.AttachSystemAsync(nats, [.. answers.Values], HealthzRequest(), _timeout, _options.QuietPeriod, cancellationToken).ConfigureAwait(false)).ToList();
         result.AddRange(Missing(now, sw.Elapsed, noAnswerReason ?? "timeout",
             noAnswerMessage ?? $"no answer to {PingSubject} within {_timeout.TotalSeconds:0.###}s", includeUnknown: noAnswerReason is not null && answers.Count == 0,
             except: answers.Keys));
@@ -190,6 +190,14 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
         Offset = offset,
         Limit = _pageSize,
         Raft = true, // ignored by servers before 2.9.15
+        ServerName = _options.FilterServerName,
+        Cluster = _options.FilterCluster,
+        Tags = _options.FilterTags is { Count: > 0 } t ? [.. t] : null,
+        Domain = _options.FilterDomain,
+    };
+
+    private HealthzRequestOptions HealthzRequest() => new()
+    {
         ServerName = _options.FilterServerName,
         Cluster = _options.FilterCluster,
         Tags = _options.FilterTags is { Count: > 0 } t ? [.. t] : null,

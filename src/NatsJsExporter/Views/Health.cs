@@ -33,6 +33,7 @@ public enum ProblemKind
     [JsonStringEnumMemberName("source_error")] SourceError,
     [JsonStringEnumMemberName("consumer_replica_outdated")] ConsumerReplicaOutdated,
     [JsonStringEnumMemberName("consumer_replica_offline")] ConsumerReplicaOffline,
+    [JsonStringEnumMemberName("healthz_error")] HealthzError,
 }
 
 public static class ProblemKinds
@@ -67,6 +68,7 @@ public static class ProblemKinds
         ProblemKind.SourceError => "source_error",
         ProblemKind.ConsumerReplicaOutdated => "consumer_replica_outdated",
         ProblemKind.ConsumerReplicaOffline => "consumer_replica_offline",
+        ProblemKind.HealthzError => "healthz_error",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }
@@ -256,6 +258,17 @@ public static class HealthCheck
                         AddStream(ProblemKind.ConsumerReplicaOutdated, $"{cname}: replica {p.Name} is outdated ({Format.PeerState(p)})", consumer: c.Name, server: p.Name);
                 }
             }
+        }
+
+        // Each server's own health check (it sees what a group leader does not, e.g. its own catch-up).
+        foreach (var h in s.Healthz ?? [])
+        {
+            if (h.Healthy != false) continue;
+            if (h.Issues.Count == 0)
+                Add(ProblemKind.HealthzError, $"server {h.Server}: its health check fails: {h.Error ?? h.Status ?? "unhealthy"}", server: h.Server);
+            foreach (var i in h.Issues)
+                Add(ProblemKind.HealthzError, $"server {h.Server}: its health check fails for {HealthzTable.Asset(h, i)}: {i.Error}",
+                    domain: i.Account is null ? null : h.Domain, account: i.Account, stream: i.Stream, consumer: i.Consumer, server: h.Server);
         }
 
         // Worst first; within a severity, keep the order above (cluster-wide before streams before consumers).

@@ -40,6 +40,7 @@ public static class ReportText
             if (metas.Count == 0) console.WriteLine("RAFT Meta Group Information: no meta group reported");
             foreach (var m in metas) Write(console, m);
         }
+        if (section is "all" && HealthzTable.Build(snapshot) is { } healthz) Write(console, healthz);
         if (section is "all" or "streams") Write(console, OperatorTables.StreamReport(snapshot, health));
     }
 

@@ -30,6 +30,9 @@ public sealed record SnapshotDocument
     public required IReadOnlyList<MetaGroupView> MetaGroups { get; init; }
     public required IReadOnlyList<AccountView> Accounts { get; init; }
     public required IReadOnlyList<StreamView> Streams { get; init; }
+    /// <summary>Each server's own /healthz (2.10+: with the failing checks); absent when no server was asked.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ServerHealthView>? Healthz { get; init; }
 
     public static SnapshotDocument From(ClusterSnapshot s, HealthReport health, DateTimeOffset now, string version) => new()
     {
@@ -48,6 +51,7 @@ public sealed record SnapshotDocument
         MetaGroups = s.MetaGroups,
         Accounts = s.Accounts,
         Streams = OperatorTables.Sorted(s.Streams).ToArray(),
+        Healthz = s.Healthz,
     };
 
     public static byte[] Serialize(SnapshotDocument doc) =>
