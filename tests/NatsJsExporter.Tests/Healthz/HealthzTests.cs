@@ -17,7 +17,7 @@ namespace NatsJsExporter.Tests.Healthz;
 /// <summary>
 /// A server's own /healthz beside its /jsz: a 503 is data (the server says it is unhealthy), not a
 /// failed poll; a healthz that cannot be read drops only the healthz series. Bodies are real
-/// answers: the 2.15.1 catch-up fixture, and what 2.9.10 sends while not current with the meta leader.
+/// answers: the 2.15.1 and 2.9.10 catch-up fixtures.
 /// </summary>
 public sealed class HealthzTests : IDisposable
 {
@@ -25,8 +25,9 @@ public sealed class HealthzTests : IDisposable
     private static readonly string Jsz = File.ReadAllText(Path.Combine(Fixtures.Dir("2.9.10-single"), "n1.json"));
     private static readonly string CatchUpBody = JsonDocument.Parse(
         File.ReadAllText(Path.Combine(Fixtures.Dir("2.15.1-cluster-healthz-catchup"), "healthz", "n1.json"))).RootElement.GetProperty("body").GetRawText();
-    // Seen on a 2.9.10 cluster after its meta leader was killed (HTTP and system account alike).
-    private const string Body29 = """{"status":"unavailable","error":"JetStream is not current with the meta leader"}""";
+    // 2.9.10: no details, one sentence (fixture 2.9.10-cluster-healthz-catchup, the restarted replica).
+    private static readonly string Body29 = JsonDocument.Parse(
+        File.ReadAllText(Path.Combine(Fixtures.Dir("2.9.10-cluster-healthz-catchup"), "healthz", "n1.json"))).RootElement.GetProperty("body").GetRawText();
 
     public HealthzTests()
     {
@@ -107,7 +108,7 @@ public sealed class HealthzTests : IDisposable
         var p = Assert.Single(HealthCheck.Evaluate(s, s.CollectedAt).Problems, x => x.Kind == ProblemKind.HealthzError);
         Assert.Equal("s1", p.Server);
         Assert.Null(p.Stream);
-        Assert.Contains("JetStream is not current with the meta leader", p.Message);
+        Assert.Contains("JetStream stream 'APP > ORDERS' is not current", p.Message);
     }
 
     [Fact]
@@ -148,7 +149,7 @@ public sealed class HealthzTests : IDisposable
 
         var (_, old) = HealthzFetch.Parse(Encoding.UTF8.GetBytes($$"""{"server":{"name":"n3","ver":"2.9.10"},"data":{{Body29}}}"""));
         Assert.Equal((false, (int?)null), (old.Healthy, old.StatusCode));
-        Assert.Equal("JetStream is not current with the meta leader", old.Body!.Error);
+        Assert.Equal("JetStream stream 'APP > ORDERS' is not current", old.Body!.Error);
 
         var (_, broken) = HealthzFetch.Parse("""{"server":{"name":"n4"},"error":{"code":500,"description":"boom"}}"""u8);
         Assert.Null(broken.Healthy);
