@@ -60,57 +60,27 @@ public static class HealthzFetch
     }
 
     /// <summary>
-    /// Asks every server at once and attaches each answer to that server's report. Waits for the
-    /// servers whose /jsz arrived, or a quiet period after the last answer, or the timeout; servers
-    /// that stay silent get a fetch error (their /jsz report is kept as it is).
+    /// Asks every server at once over the system account, before the JSZ answers are awaited, so
+    /// both requests run concurrently; <see cref="SystemHealthzRequest.AttachAsync"/> then collects
+    /// the answers for the servers whose /jsz arrived. Never throws (except on shutdown).
     /// </summary>
-    public static async Task<IReadOnlyList<ServerReport>> AttachSystemAsync(NatsConnection nats, IReadOnlyList<ServerReport> reports,
-        HealthzRequestOptions request, TimeSpan timeout, TimeSpan quietPeriod, CancellationToken cancellationToken)
+    public static async Task<SystemHealthzRequest> StartSystemAsync(NatsConnection nats, HealthzRequestOptions request,
+        TimeSpan timeout, TimeSpan quietPeriod, CancellationToken cancellationToken)
     {
-        var wanted = reports.Where(r => r.Jsz is not null && r.ServerName is not null).Select(r => r.ServerName!).ToHashSet(StringComparer.Ordinal);
-        if (wanted.Count == 0) return reports;
-        var answers = new Dictionary<string, HealthzAnswer>(StringComparer.Ordinal);
-        string? failure = null;
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
         try
         {
             var inbox = nats.NewInbox();
-            await using var sub = await nats.SubscribeCoreAsync(inbox, serializer: NatsRawSerializer<byte[]>.Default, cancellationToken: cts.Token).ConfigureAwait(false);
+            var sub = await nats.SubscribeCoreAsync(inbox, serializer: NatsRawSerializer<byte[]>.Default, cancellationToken: cts.Token).ConfigureAwait(false);
             var payload = JsonSerializer.SerializeToUtf8Bytes(request with { Details = true }, HealthzJsonContext.Default.HealthzRequestOptions);
             await nats.PublishAsync(PingSubject, payload, replyTo: inbox, serializer: NatsRawSerializer<byte[]>.Default, cancellationToken: cts.Token).ConfigureAwait(false);
-            while (answers.Count < wanted.Count)
-            {
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
-                if (answers.Count > 0) wait.CancelAfter(quietPeriod);
-                NatsMsg<byte[]> msg;
-                try
-                {
-                    msg = await sub.Msgs.ReadAsync(wait.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cts.IsCancellationRequested)
-                {
-                    break; // quiet period over
-                }
-                if (msg.Headers is { Code: 503 } || msg.Data is null) break; // no responders
-                var (name, answer) = Parse(msg.Data);
-                if (name is not null && wanted.Contains(name)) answers.TryAdd(name, answer);
-            }
+            return new SystemHealthzRequest(sub, cts, quietPeriod, null);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is NatsException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            // Timeout: keep what arrived.
+            return new SystemHealthzRequest(null, cts, quietPeriod, $"request {PingSubject} failed: {FirstLine(ex.Message)}");
         }
-        catch (NatsException ex)
-        {
-            failure = $"request {PingSubject} failed: {FirstLine(ex.Message)}";
-        }
-
-        return reports.Select(r => r.Jsz is null || r.ServerName is null ? r : r with
-        {
-            Healthz = answers.GetValueOrDefault(r.ServerName)
-                ?? new HealthzAnswer { FetchError = failure ?? $"no answer to {PingSubject} within {timeout.TotalSeconds:0.###}s" },
-        }).ToArray();
     }
 
     /// <summary>One reply: the answering server's name and what it said.</summary>
@@ -133,9 +103,85 @@ public static class HealthzFetch
         return (name, new HealthzAnswer { StatusCode = data.StatusCode > 0 ? data.StatusCode : null, Body = data });
     }
 
-    private static string FirstLine(string s)
+    internal static string FirstLine(string s)
     {
         int i = s.IndexOfAny(['\r', '\n']);
         return i < 0 ? s : s[..i];
+    }
+}
+
+/// <summary>A HEALTHZ request in flight over the system account (see <see cref="HealthzFetch.StartSystemAsync"/>).</summary>
+public sealed class SystemHealthzRequest : IAsyncDisposable
+{
+    private readonly INatsSub<byte[]>? _sub;
+    private readonly CancellationTokenSource _cts;
+    private readonly TimeSpan _quietPeriod;
+    private string? _failure;
+
+    internal SystemHealthzRequest(INatsSub<byte[]>? sub, CancellationTokenSource cts, TimeSpan quietPeriod, string? failure)
+    {
+        _sub = sub;
+        _cts = cts;
+        _quietPeriod = quietPeriod;
+        _failure = failure;
+    }
+
+    /// <summary>
+    /// Waits for the servers whose /jsz arrived, at most a quiet period after the last answer (or
+    /// after JSZ was done), and within the timeout counted from the request; attaches each answer to that server's report;
+    /// servers that stay silent get a fetch error (their /jsz report is kept as it is).
+    /// </summary>
+    public async Task<IReadOnlyList<ServerReport>> AttachAsync(IReadOnlyList<ServerReport> reports)
+    {
+        var wanted = reports.Where(r => r.Jsz is not null && r.ServerName is not null).Select(r => r.ServerName!).ToHashSet(StringComparer.Ordinal);
+        var answers = new Dictionary<string, HealthzAnswer>(StringComparer.Ordinal);
+        if (_sub is not null && wanted.Count > 0)
+        {
+            try
+            {
+                while (answers.Count < wanted.Count)
+                {
+                    // Answers that arrived while /jsz was collected are taken even when the time is up.
+                    if (!_sub.Msgs.TryRead(out var msg))
+                    {
+                        if (_cts.IsCancellationRequested) break;
+                        using var wait = CancellationTokenSource.CreateLinkedTokenSource(_cts.Token);
+                        // Sent alongside JSZ, the answers had as long as JSZ took: wait at most a quiet
+                        // period more each, so servers that do not answer HEALTHZ cost no full timeout.
+                        wait.CancelAfter(_quietPeriod);
+                        try
+                        {
+                            msg = await _sub.Msgs.ReadAsync(wait.Token).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException) when (!_cts.IsCancellationRequested)
+                        {
+                            break; // quiet period over
+                        }
+                    }
+                    if (msg.Headers is { Code: 503 } || msg.Data is null) break; // no responders
+                    var (name, answer) = HealthzFetch.Parse(msg.Data);
+                    if (name is not null && wanted.Contains(name)) answers.TryAdd(name, answer);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Timeout or shutdown: keep what arrived.
+            }
+            catch (NatsException ex)
+            {
+                _failure = $"request {HealthzFetch.PingSubject} failed: {HealthzFetch.FirstLine(ex.Message)}";
+            }
+        }
+        return reports.Select(r => r.Jsz is null || r.ServerName is null ? r : r with
+        {
+            Healthz = answers.GetValueOrDefault(r.ServerName)
+                ?? new HealthzAnswer { FetchError = _failure ?? $"no answer to {HealthzFetch.PingSubject} in this poll (its /jsz arrived)" },
+        }).ToArray();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_sub is not null) await _sub.DisposeAsync().ConfigureAwait(false);
+        _cts.Dispose();
     }
 }

@@ -106,6 +106,7 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
         var answers = new Dictionary<string, ServerReport>(StringComparer.Ordinal);
         string? noAnswerReason = null, noAnswerMessage = null;
         var nats = connection.Nats!;
+        await using var healthz = await HealthzFetch.StartSystemAsync(nats, HealthzRequest(), _timeout, _options.QuietPeriod, cancellationToken).ConfigureAwait(false);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(_timeout);
         try
@@ -174,7 +175,7 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
             _seen[r.Target] = new Seen(r.Target, now, r.ServerVersion, r.ClusterName);
             if (r.Jsz.MetaCluster?.ClusterSize is > 0 and var size) _discoveredSize = Math.Max(_discoveredSize, size);
         }
-        var result = (await HealthzFetch.AttachSystemAsync(nats, [.. answers.Values], HealthzRequest(), _timeout, _options.QuietPeriod, cancellationToken).ConfigureAwait(false)).ToList();
+        var result = (await healthz.AttachAsync([.. answers.Values]).ConfigureAwait(false)).ToList();
         result.AddRange(Missing(now, sw.Elapsed, noAnswerReason ?? "timeout",
             noAnswerMessage ?? $"no answer to {PingSubject} within {_timeout.TotalSeconds:0.###}s", includeUnknown: noAnswerReason is not null && answers.Count == 0,
             except: answers.Keys));
