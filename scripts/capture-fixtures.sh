@@ -6,7 +6,9 @@
 #
 # FIXTURE: single healthy frozen killed metaleaderless (default: all), and features (2.11+ only:
 # a paused consumer, a stream with max_msgs, the API busy; not in the default set), raftz (2.11+
-# only: /raftz of a healthy cluster and with a follower frozen while publishing; not default). Writes
+# only: /raftz of a healthy cluster and with a follower frozen while publishing; not default), and
+# healthz (/healthz?details=true beside /jsz while a replica with a removed store catches up, and
+# after a node is killed; not in the default set). Writes
 #   tests/NatsJsExporter.Tests/testdata/fixtures/<version>-<scenario>/<server_name>.json + scenario.md
 #   tests/NatsJsExporter.Tests/testdata/varz/<version>.json
 # Files are the server's bytes exactly as sent (nats-server already pretty-prints /jsz and /varz).
@@ -155,9 +157,10 @@ fixture_dir() {
   local d=$fixtures/$version-$1 f
   mkdir -p "$d"
   rm -f "$d"/n[0-9]*.json "$d/scenario.md" "$d/targets-down.txt"
+  rm -rf "$d/healthz"
   for f in "$d"/*; do
     [[ -e $f ]] || continue
-    case $(basename "$f") in n[0-9]*.json | scenario.md | targets-down.txt) ;; *) echo "capture: note: keeping $f (not written by this script; check it still matches)" >&2 ;; esac
+    case $(basename "$f") in n[0-9]*.json | scenario.md | targets-down.txt | healthz) ;; *) echo "capture: note: keeping $f (not written by this script; check it still matches)" >&2 ;; esac
   done
   echo "$d"
 }
@@ -586,6 +589,154 @@ EOF
   cluster_stop "$NATS_CLUSTER_DIR"
 }
 
+capture_healthz() {
+  say "healthz: fresh 3-node cluster, 3,000 more messages in ORDERS"
+  new_cluster 3
+  demo publish --url "$NATS_CLIENT_URLS" --user app --password app --rate 600 --duration 5 >>"$NATS_CLUSTER_DIR/publish.log" 2>&1 \
+    || die "demo publish failed"
+  name_list
+  wait_healthy 60 "${NAMES[@]}"
+  local d ol ml victim n store result
+  ol=$(leader_of n1 ORDERS)
+  ml=$(meta_leader n1)
+  victim=$(pick_orders_follower "$ol" "$ml")
+  # 1. a replica whose ORDERS store was removed, restarted: its own healthz says "catching up".
+  say "healthz: stop $victim (ORDERS leader $ol, meta leader $ml), remove its ORDERS store, restart it"
+  kill -TERM "$(pid_of "$victim")"
+  while kill -0 "$(pid_of "$victim")" 2>/dev/null; do sleep 0.1; done
+  store=$(find "$NATS_CLUSTER_DIR/jetstream/$victim" -type d -path '*/APP/streams/ORDERS' | head -1)
+  [[ -n $store ]] || die "no ORDERS store under $NATS_CLUSTER_DIR/jetstream/$victim"
+  rm -rf "$store"
+  mkdir -p "$work/hz"
+  "$NATS_SERVER_BIN" -c "$NATS_CLUSTER_DIR/$victim.conf" >>"$NATS_CLUSTER_DIR/$victim.log" 2>&1 </dev/null &
+  echo $! >"$NATS_CLUSTER_DIR/$victim.pid"
+  local monitors=()
+  for n in "${NAMES[@]}"; do monitors+=("$n=$(murl "$n")"); done
+  # Poll every node's healthz (and /jsz) back to back for up to 30 s; keep the first round in
+  # which some node answers 503 naming a stream or consumer.
+  # Before 2.10 there are no details: any 503 (a server-level sentence) is what there is to keep.
+  local details=1
+  version_at_least 2 10 0 || details=0
+  result=$(python3 - "$work/hz" "$JSZ_QUERY" "$details" "${monitors[@]}" <<'PY2'
+import json, sys, time, urllib.error, urllib.request
+out, query, details, targets = sys.argv[1], sys.argv[2], sys.argv[3] == "1", [a.split("=", 1) for a in sys.argv[4:]]
+def get(url):
+    try:
+        r = urllib.request.urlopen(url, timeout=2); return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+deadline, rounds = time.time() + 30, 0
+while time.time() < deadline:
+    rounds += 1
+    got = {}
+    for name, base in targets:
+        try:
+            got[name] = (get(base + "/healthz?details=true"), get(base + query))
+        except Exception:
+            pass
+    # wanted: a replica's own stream/consumer error (a JETSTREAM "no meta leader" comes first)
+    bad = [n for n, ((code, body), _) in got.items()
+           if code == 503 and (not details or any(e.get("type") in ("STREAM", "CONSUMER") for e in json.loads(body).get("errors") or []))]
+    if bad and len(got) == len(targets):
+        for n, ((code, body), (_, jsz)) in got.items():
+            open(f"{out}/{n}.healthz.json", "w").write(json.dumps({"http_status": code, "body": json.loads(body)}, indent=2) + "\n")
+            open(f"{out}/{n}.json", "wb").write(jsz)
+        print(rounds, ",".join(bad)); sys.exit(0)
+    time.sleep(0.05)
+print(rounds, "")
+PY2
+  )
+  [[ -n ${result#* } ]] || die "healthz: no 503 naming a stream or consumer (before 2.10: no 503) in 30 s (${result%% *} rounds)"
+  d=$(fixture_dir cluster-healthz-catchup)
+  mkdir -p "$d/healthz"
+  for n in "${NAMES[@]}"; do
+    cp "$work/hz/$n.json" "$d/$n.json"
+    cp "$work/hz/$n.healthz.json" "$d/healthz/$n.json"
+  done
+  {
+    header cluster-healthz-catchup
+    cat <<EOF
+
+Scenario: 3-node cluster \`c1\`, demo setup, ~5 s at 20 msg/s then ~5 s at 600 msg/s, healthy.
+Node **$victim** (an ORDERS follower, not the meta leader unless no other choice) got SIGTERM, its
+ORDERS store directory was removed, and it was started again. All three nodes' \`/healthz?details=true\`
+and \`/jsz\` were polled back to back; the first round (round ${result%% *}) in which a node answered
+503 naming a stream or consumer in \`errors\` (before 2.10, which has no details: any 503) was kept (503 on: ${result#* }). \`healthz/<server_name>.json\` is
+\`{"http_status": <HTTP status the server sent>, "body": <its JSON body, unchanged>}\`.
+Before the stop: ORDERS leader $ol, meta leader $ml.
+
+$(leaders_table "$d")
+EOF
+  } >"$d/scenario.md"
+  wait_healthy 90 "${NAMES[@]}"
+  # The leaders' view is healthy again well before the restarted replica's own healthz is.
+  local deadline=$((SECONDS + 90))
+  for n in "${NAMES[@]}"; do
+    until curl -fsS --max-time 2 "$(murl "$n")/healthz?details=true" >/dev/null 2>&1; do
+      ((SECONDS < deadline)) || die "healthz: $n did not answer 200 within 90 s"
+      sleep 0.5
+    done
+  done
+
+  # 2. a killed node: the survivors' healthz while groups it led re-elect.
+  victim=$(meta_leader n1)
+  [[ $victim == n1 ]] && victim=$(leader_of n2 ORDERS)
+  say "healthz: SIGKILL $victim, poll the survivors"
+  local survivors=() pid
+  for n in "${NAMES[@]}"; do [[ $n != "$victim" ]] && survivors+=("$n=$(murl "$n")"); done
+  rm -f "$work/hz"/*
+  pid=$(<"$NATS_CLUSTER_DIR/$victim.pid")
+  kill -KILL "$pid"
+  result=$(python3 - "$work/hz" "$JSZ_QUERY" "${survivors[@]}" <<'PY2'
+import json, sys, time, urllib.error, urllib.request
+out, query, targets = sys.argv[1], sys.argv[2], [a.split("=", 1) for a in sys.argv[3:]]
+def get(url):
+    try:
+        r = urllib.request.urlopen(url, timeout=2); return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+deadline, rounds = time.time() + 20, 0
+while time.time() < deadline:
+    rounds += 1
+    got = {n: (get(b + "/healthz?details=true"), get(b + query)) for n, b in targets}
+    bad = [n for n, ((code, body), _) in got.items() if code == 503]
+    if bad:
+        for n, ((code, body), (_, jsz)) in got.items():
+            open(f"{out}/{n}.healthz.json", "w").write(json.dumps({"http_status": code, "body": json.loads(body)}, indent=2) + "\n")
+            open(f"{out}/{n}.json", "wb").write(jsz)
+        print(rounds, ",".join(bad)); sys.exit(0)
+    time.sleep(0.05)
+print(rounds, "")
+PY2
+  )
+  if [[ -n ${result#* } ]]; then
+    d=$(fixture_dir cluster-healthz-killed)
+    mkdir -p "$d/healthz"
+    for f in "$work/hz"/*.healthz.json; do
+      n=$(basename "$f" .healthz.json)
+      cp "$work/hz/$n.json" "$d/$n.json"
+      cp "$f" "$d/healthz/$n.json"
+    done
+    targets_down "$d" "killed with SIGKILL" "$victim"
+    {
+      header cluster-healthz-killed
+      cat <<EOF
+
+Scenario: the same cluster, healthy again after the catch-up above (every node's healthz 200). Node **$victim** (the meta
+leader, or the ORDERS leader when n1 led the meta group) was killed with SIGKILL; the survivors'
+\`/healthz?details=true\` and \`/jsz\` were polled back to back and the first round (round ${result%% *})
+in which one answered 503 was kept (503 on: ${result#* }). \`healthz/<server_name>.json\` as above;
+\`targets-down.txt\` names the killed node.
+
+$(leaders_table "$d")
+EOF
+    } >"$d/scenario.md"
+  else
+    say "healthz: survivors never answered 503 in 20 s (${result%% *} rounds); no killed fixture"
+  fi
+  cluster_stop "$NATS_CLUSTER_DIR"
+}
+
 want() {
   local w
   for w in "${wanted[@]}"; do [[ $w == "$1" ]] && return 0; done
@@ -593,7 +744,7 @@ want() {
 }
 
 for w in "${wanted[@]}"; do
-  case $w in single | healthy | frozen | killed | metaleaderless | features | raftz) ;; *) die "unknown fixture '$w'" ;; esac
+  case $w in single | healthy | frozen | killed | metaleaderless | features | raftz | healthz) ;; *) die "unknown fixture '$w'" ;; esac
 done
 
 want single && capture_single
@@ -614,6 +765,7 @@ fi
 
 want features && capture_features
 want raftz && capture_raftz
+want healthz && capture_healthz
 
 say "done:"
 find "$fixtures" -path "*/$version-*" -type f | sort | sed "s|^$repo/|  |"

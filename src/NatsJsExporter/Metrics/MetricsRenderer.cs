@@ -22,7 +22,9 @@ public static class MetricsRenderer
         AccountMetrics.Write(w, snapshot);
         StreamMetrics.Write(w, snapshot);
         ConsumerMetrics.Write(w, snapshot);
-        QuorumMetrics.Write(w, snapshot); RaftMetrics.Write(w, snapshot);
+        QuorumMetrics.Write(w, snapshot);
+        RaftMetrics.Write(w, snapshot);
+        HealthzMetrics.Write(w, snapshot);
         return w.Detach();
     }
 

@@ -19,6 +19,9 @@ public sealed record ClusterSnapshot
     [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyDictionary<string, LeaderHistoryEntry> LeaderHistory { get; init; } = new Dictionary<string, LeaderHistoryEntry>();
 
+    /// <summary>Each server's own /healthz (see <see cref="ServerHealthView"/>); null when no server was asked.</summary>
+    public IReadOnlyList<ServerHealthView>? Healthz { get; init; }
+
     /// <summary>Servers expected to answer; null means one per target.</summary>
     public long? ServersExpected { get; init; }
     /// <summary>Times two servers both claimed to lead the same group (cumulative).</summary>

@@ -66,6 +66,7 @@ public static class SnapshotBuilder
             ConflictsTotal = (input.Previous?.ConflictsTotal ?? 0) + conflicts.Count,
             ServersDiscovered = Math.Max(input.Previous?.ServersDiscovered ?? 0, metaGroups.Sum(g => g.ClusterSize)),
             LeaderHistory = history.Result(),
+            Healthz = HealthzViews.Build(input.Reports, servers),
         };
         return new SnapshotResult(snapshot, conflicts);
     }

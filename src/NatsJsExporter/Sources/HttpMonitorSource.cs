@@ -75,6 +75,7 @@ public sealed class HttpMonitorSource : IJszSource
         {
             // First contact: ask /varz alongside /jsz so the first poll costs one round trip.
             Task<VarzResponse>? varzTask = identity is null ? GetAsync(target, "varz", JszJsonContext.Default.VarzResponse, ct) : null;
+            var healthz = HealthzFetch.HttpAsync(_http, target, _timeout, cancellationToken); // alongside /jsz; never fails the poll
             var jsz = await GetAsync(target, JszQuery(0, identity), JszJsonContext.Default.JszResponse, ct).ConfigureAwait(false);
 
             if (identity is null || identity.ServerId != jsz.ServerId)
@@ -98,6 +99,7 @@ public sealed class HttpMonitorSource : IJszSource
                 ClusterName = identity.Cluster,
                 Jsz = jsz,
                 Raftz = raftz,
+                Healthz = await healthz.ConfigureAwait(false),
                 Duration = sw.Elapsed,
             };
             return jsz.Disabled

@@ -20,6 +20,8 @@ public sealed record ServerReport
 
     /// <summary>/raftz (2.11+): account -> Raft group -> this server's view of it; null when not asked or not answered.</summary>
     public Dictionary<string, Dictionary<string, RaftzGroupDto>>? Raftz { get; init; }
+    /// <summary>The server's own /healthz (details on 2.10+); null when not asked. Its failure never fails the report.</summary>
+    public HealthzAnswer? Healthz { get; init; }
 
     public TimeSpan Duration { get; init; }
 

@@ -109,6 +109,7 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
         var answers = new Dictionary<string, ServerReport>(StringComparer.Ordinal);
         string? noAnswerReason = null, noAnswerMessage = null;
         var nats = connection.Nats!;
+        await using var healthz = await HealthzFetch.StartSystemAsync(nats, HealthzRequest(), _timeout, _options.QuietPeriod, cancellationToken).ConfigureAwait(false);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(_timeout);
         try
@@ -177,7 +178,8 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
             _seen[r.Target] = new Seen(r.Target, now, r.ServerVersion, r.ClusterName);
             if (r.Jsz.MetaCluster?.ClusterSize is > 0 and var size) _discoveredSize = Math.Max(_discoveredSize, size);
         }
-        var result = await SystemRaftzFetch.AttachAsync(nats, answers.Values.ToList(), _raftz, new RaftzRequestOptions
+        var withHealthz = (await healthz.AttachAsync([.. answers.Values]).ConfigureAwait(false)).ToList();
+        var result = await SystemRaftzFetch.AttachAsync(nats, withHealthz, _raftz, new RaftzRequestOptions
         {
             ServerName = _options.FilterServerName, Cluster = _options.FilterCluster, Domain = _options.FilterDomain,
             Tags = _options.FilterTags is { Count: > 0 } tags ? [.. tags] : null,
@@ -200,6 +202,14 @@ public sealed class SystemAccountSource : IJszSource, IAsyncDisposable
         Offset = offset,
         Limit = _pageSize,
         Raft = true, // ignored by servers before 2.9.15
+        ServerName = _options.FilterServerName,
+        Cluster = _options.FilterCluster,
+        Tags = _options.FilterTags is { Count: > 0 } t ? [.. t] : null,
+        Domain = _options.FilterDomain,
+    };
+
+    private HealthzRequestOptions HealthzRequest() => new()
+    {
         ServerName = _options.FilterServerName,
         Cluster = _options.FilterCluster,
         Tags = _options.FilterTags is { Count: > 0 } t ? [.. t] : null,

@@ -39,6 +39,7 @@ public enum ProblemKind
     [JsonStringEnumMemberName("raft_wal_error")] RaftWalError,
     [JsonStringEnumMemberName("meta_leader_disagreement")] MetaLeaderDisagreement,
     [JsonStringEnumMemberName("meta_size_mismatch")] MetaSizeMismatch,
+    [JsonStringEnumMemberName("healthz_error")] HealthzError,
 }
 
 public static class ProblemKinds
@@ -80,6 +81,7 @@ public static class ProblemKinds
         ProblemKind.RaftWalError => "raft_wal_error",
         ProblemKind.MetaLeaderDisagreement => "meta_leader_disagreement",
         ProblemKind.MetaSizeMismatch => "meta_size_mismatch",
+        ProblemKind.HealthzError => "healthz_error",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }
@@ -312,6 +314,17 @@ public static class HealthCheck
                 if (r.ApplyStalled || r.CatchingUp)
                     Add(ProblemKind.RaftAppliedBehind, $"{what}: {r.Server} has applied {r.Applied} of {r.Committed} committed entries{(r.CatchingUp ? " and is catching up" : " and is not keeping up")}", g.Domain, account, stream, consumer, r.Server);
             }
+        }
+
+        // Each server's own health check (it sees what a group leader does not, e.g. its own catch-up).
+        foreach (var h in s.Healthz ?? [])
+        {
+            if (h.Healthy != false) continue;
+            if (h.Issues.Count == 0)
+                Add(ProblemKind.HealthzError, $"server {h.Server}: its health check fails: {h.Error ?? h.Status ?? "unhealthy"}", server: h.Server);
+            foreach (var i in h.Issues)
+                Add(ProblemKind.HealthzError, $"server {h.Server}: its health check fails for {HealthzTable.Asset(h, i)}: {i.Error}",
+                    domain: i.Account is null ? null : h.Domain, account: i.Account, stream: i.Stream, consumer: i.Consumer, server: h.Server);
         }
 
         // Worst first; within a severity, keep the order above (cluster-wide before streams before consumers).

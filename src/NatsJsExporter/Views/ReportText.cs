@@ -41,6 +41,7 @@ public static class ReportText
             foreach (var m in metas) Write(console, m);
             foreach (var t in RaftTables.MetaState(snapshot, health)) Write(console, t);
         }
+        if (section is "all" && HealthzTable.Build(snapshot) is { } healthz) Write(console, healthz);
         if (section is "all" or "streams") Write(console, OperatorTables.StreamReport(snapshot, health));
     }
 

@@ -32,6 +32,9 @@ public sealed record SnapshotDocument
     public required IReadOnlyList<StreamView> Streams { get; init; }
     /// <summary>Raft state from the servers themselves and the meta group's agreement.</summary>
     public RaftView Raft { get; init; } = RaftView.Empty;
+    /// <summary>Each server's own /healthz (2.10+: with the failing checks); absent when no server was asked.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ServerHealthView>? Healthz { get; init; }
 
     public static SnapshotDocument From(ClusterSnapshot s, HealthReport health, DateTimeOffset now, string version) => new()
     {
@@ -51,6 +54,7 @@ public sealed record SnapshotDocument
         Accounts = s.Accounts,
         Streams = OperatorTables.Sorted(s.Streams).ToArray(),
         Raft = s.Raft,
+        Healthz = s.Healthz,
     };
 
     public static byte[] Serialize(SnapshotDocument doc) =>

@@ -70,6 +70,7 @@ public static class StatusPage
         if (metas.Count == 0) sb.Append("<section id=\"meta\"><h2>RAFT Meta Group Information</h2><p class=\"empty\">no meta group reported (not clustered, or no server answered)</p></section>");
         foreach (var m in metas) Table(sb, m);
         foreach (var t in RaftTables.MetaState(s, health)) Table(sb, t);
+        if (HealthzTable.Build(s) is { } healthz) Table(sb, healthz);
 
         var streams = OperatorTables.StreamReport(s, health);
         sb.Append("<section id=\"streams\"><h2>").Append(H(streams.Title)).Append(" <small>(").Append(streams.Rows.Count.ToString(CultureInfo.InvariantCulture)).Append(")</small></h2>");

@@ -21,9 +21,9 @@ public class GoldenTests
 
     public static byte[] Render(string fixture) => MetricsRenderer.Render(Fixtures.Snapshot(fixture), "test");
 
-    /// <summary>Fixtures whose /api/v1/snapshot document is pinned (its schema is public API): domains, a frozen replica, a killed node, a single server, /raftz with a frozen follower.</summary>
+    /// <summary>Fixtures whose /api/v1/snapshot document is pinned (its schema is public API): domains, a frozen replica, a killed node, a single server, /raftz with a frozen follower, a replica's own healthz failing.</summary>
     public static TheoryData<string> SnapshotDocumentFixtures() =>
-        new("2.10-domains", "2.9.10-cluster-node-killed", "2.9.10-cluster-replica-frozen", "2.14-single", "2.15.1-cluster-raftz-frozen");
+        new("2.10-domains", "2.9.10-cluster-node-killed", "2.9.10-cluster-replica-frozen", "2.14-single", "2.15.1-cluster-raftz-frozen", "2.15.1-cluster-healthz-catchup");
 
     public static string SnapshotGoldenPath(string fixture) => Path.Combine(Repo.TestData, "golden", fixture + ".snapshot.json");
 

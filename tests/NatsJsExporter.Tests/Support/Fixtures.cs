@@ -33,6 +33,18 @@ public static class Fixtures
         return JsonSerializer.Deserialize(stream, RaftzJsonContext.Default.DictionaryStringDictionaryStringRaftzGroupDto);
     }
 
+    /// <summary>
+    /// healthz/&lt;server&gt;.json, as scripts/capture-fixtures.sh writes it: {"http_status": 503, "body": {...}}
+    /// (the body exactly as the server sent it). Null when the fixture has no healthz answer for the server.
+    /// </summary>
+    public static HealthzAnswer? Healthz(string path)
+    {
+        if (!File.Exists(path)) return null;
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+        var body = doc.RootElement.GetProperty("body").Deserialize(HealthzJsonContext.Default.HealthzResponse);
+        return new HealthzAnswer { StatusCode = doc.RootElement.GetProperty("http_status").GetInt32(), Body = body };
+    }
+
     public static List<ServerReport> Reports(string fixture)
     {
         var dir = Dir(fixture);
@@ -45,6 +57,7 @@ public static class Fixtures
             Jsz = Parse(f),
             Raftz = ParseRaftz(Path.Combine(dir, "raftz", Path.GetFileName(f))),
             Duration = TimeSpan.FromMilliseconds(4),
+            Healthz = Healthz(Path.Combine(dir, "healthz", Path.GetFileName(f))),
         }).Select(r => r.Jsz!.Disabled ? r with { ErrorReason = "jetstream_disabled", ErrorMessage = "JetStream is disabled" } : r).ToList();
         var down = Path.Combine(dir, "targets-down.txt");
         if (File.Exists(down))
