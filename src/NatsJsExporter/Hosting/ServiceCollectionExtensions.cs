@@ -39,7 +39,7 @@ public static class ServiceCollectionExtensions
     public static IJszSource CreateSource(ExporterOptions options) => options.SystemAccount is { } system
         ? new SystemAccountSource(system, options.Timeout, options.AccountPageSize, options.Filter.Consumers)
         : new HttpMonitorSource(HttpMonitorSource.CreateHttpClient(options.Timeout, options.MonitorTlsCaFile, options.MonitorTlsInsecure), options.MonitorUrls, options.Timeout,
-            options.AccountPageSize, options.MaxResponseBytes, options.Filter.Consumers);
+            options.AccountPageSize, options.MaxResponseBytes, options.Filter.Consumers) { EveryReplica = options.Filter.ReplicaComparison };
 
     /// <summary>Where the exporter gets its data, safe to log (no credentials).</summary>
     public static string DescribeSource(ExporterOptions options) => options.SystemAccount is { } system

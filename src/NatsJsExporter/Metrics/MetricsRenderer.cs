@@ -22,6 +22,7 @@ public static class MetricsRenderer
         AccountMetrics.Write(w, snapshot);
         StreamMetrics.Write(w, snapshot);
         ConsumerMetrics.Write(w, snapshot);
+        ReplicaMetrics.Write(w, snapshot);
         return w.Detach();
     }
 

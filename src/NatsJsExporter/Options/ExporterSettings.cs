@@ -37,6 +37,7 @@ public sealed class ExporterSettings
     public string? ExcludeConsumers { get; set; }
     public string? Consumers { get; set; }
     public string? EphemeralConsumers { get; set; }
+    public string? ReplicaComparison { get; set; }
     public string? LogLevel { get; set; }
     public string? LogFormat { get; set; }
     public string? WebConfigFile { get; set; }

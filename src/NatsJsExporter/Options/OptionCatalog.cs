@@ -61,6 +61,7 @@ public static class OptionCatalog
         new("exclude-consumers", "NATSJS_EXCLUDE_CONSUMERS", nameof(ExporterSettings.ExcludeConsumers), "Leave out consumers whose whole name matches this regular expression."),
         new("consumers", "NATSJS_CONSUMERS", nameof(ExporterSettings.Consumers), "Export consumer metrics at all (switch; --consumers=false turns them off).", "true", IsSwitch: true),
         new("ephemeral-consumers", "NATSJS_EPHEMERAL_CONSUMERS", nameof(ExporterSettings.EphemeralConsumers), "Also export consumers without a durable name (switch).", "false", IsSwitch: true),
+        new("replica-comparison", "NATSJS_REPLICA_COMPARISON", nameof(ExporterSettings.ReplicaComparison), "Compare each replica's own stream and consumer state with the leader's (switch; --replica-comparison=false turns it off, and with --consumers=false lets 2.10.19+ servers send each stream only from its leader).", "true", IsSwitch: true),
         new("log-level", "NATSJS_LOG_LEVEL", nameof(ExporterSettings.LogLevel), "debug, information, warning or error.", "information", ServeOnly: true),
         new("log-format", "NATSJS_LOG_FORMAT", nameof(ExporterSettings.LogFormat), "text or json (Serilog compact JSON).", "text", ServeOnly: true),
         new("web-config-file", "NATSJS_WEB_CONFIG_FILE", nameof(ExporterSettings.WebConfigFile), "TLS and basic auth for the exporter's endpoints (Prometheus exporter-toolkit web config).", ServeOnly: true),

@@ -33,6 +33,8 @@ public enum ProblemKind
     [JsonStringEnumMemberName("source_error")] SourceError,
     [JsonStringEnumMemberName("consumer_replica_outdated")] ConsumerReplicaOutdated,
     [JsonStringEnumMemberName("consumer_replica_offline")] ConsumerReplicaOffline,
+    [JsonStringEnumMemberName("replica_diverged")] ReplicaDiverged,
+    [JsonStringEnumMemberName("replica_behind")] ReplicaBehind,
 }
 
 public static class ProblemKinds
@@ -41,7 +43,8 @@ public static class ProblemKinds
     public static Severity SeverityOf(ProblemKind kind) => kind switch
     {
         ProblemKind.NoData or ProblemKind.StaleData or ProblemKind.MetaLeaderMissing or ProblemKind.StreamUnreachable
-            or ProblemKind.StreamLeaderMissing or ProblemKind.StreamQuorumLost or ProblemKind.ConsumerLeaderMissing => Severity.Critical,
+            or ProblemKind.StreamLeaderMissing or ProblemKind.StreamQuorumLost or ProblemKind.ConsumerLeaderMissing
+            or ProblemKind.ReplicaDiverged => Severity.Critical,
         _ => Severity.Warning,
     };
 
@@ -67,6 +70,8 @@ public static class ProblemKinds
         ProblemKind.SourceError => "source_error",
         ProblemKind.ConsumerReplicaOutdated => "consumer_replica_outdated",
         ProblemKind.ConsumerReplicaOffline => "consumer_replica_offline",
+        ProblemKind.ReplicaDiverged => "replica_diverged",
+        ProblemKind.ReplicaBehind => "replica_behind",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }
@@ -235,6 +240,15 @@ public static class HealthCheck
                 else if (p.Current == false)
                     AddStream(ProblemKind.ReplicaOutdated, $"stream {name}: replica {p.Name} is outdated ({Format.PeerState(p)})", server: p.Name);
             }
+            foreach (var r in st.Replicas)
+            {
+                if (r.Diverged)
+                    AddStream(ProblemKind.ReplicaDiverged,
+                        $"stream {name}: replica {r.Server}'s own copy differs from the leader's at the same last sequence {r.LastSeq} ({r.Difference}) in {r.DisagreeingPolls} consecutive polls", server: r.Server);
+                else if (r.FallingBehind)
+                    AddStream(ProblemKind.ReplicaBehind,
+                        $"stream {name}: replica {r.Server}'s own copy is {r.BehindMessages} messages behind the leader (last sequence {r.LastSeq}) and did not reach where the leader was one poll ago", server: r.Server);
+            }
             if (st.Mirror is { Error: { } mirrorError })
                 AddStream(ProblemKind.MirrorError, $"stream {name}: mirror of {st.Mirror.Name} reports an error: {mirrorError}", source: st.Mirror.Name);
             foreach (var src in st.Sources.Where(x => x.Error is not null))
@@ -247,6 +261,15 @@ public static class HealthCheck
                 {
                     AddStream(ProblemKind.ConsumerLeaderMissing, $"{cname} has no leader: nothing is delivered", consumer: c.Name);
                     continue;
+                }
+                foreach (var r in c.Replicas)
+                {
+                    if (r.Diverged)
+                        AddStream(ProblemKind.ReplicaDiverged,
+                            $"{cname}: replica {r.Server}'s own state differs from the leader's at the same delivered stream sequence {r.DeliveredStreamSeq} ({r.Difference}) in {r.DisagreeingPolls} consecutive polls", consumer: c.Name, server: r.Server);
+                    else if (r.FallingBehind)
+                        AddStream(ProblemKind.ReplicaBehind,
+                            $"{cname}: replica {r.Server} has delivered {r.BehindMessages} stream sequences fewer than the leader and did not reach where the leader was one poll ago", consumer: c.Name, server: r.Server);
                 }
                 foreach (var p in c.Peers.Where(p => !p.IsLeader))
                 {
