@@ -89,11 +89,14 @@ public static class ReplicaComparison
                     if (sd.Name is null) continue;
                     var key = (domain, acc.Name, sd.Name);
                     if (!copies.TryGetValue(key, out var list)) copies[key] = list = [];
-                    list.Add((r, sd));
+                    // One copy per server (a server listing a stream twice is malformed: keep the first).
+                    if (!list.Exists(x => x.Report.ServerName == r.ServerName)) list.Add((r, sd));
                 }
             }
         }
-        var before = previous?.Streams.Where(s => s.Reachable).ToDictionary(s => (s.Domain, s.Account, s.Name));
+        var before = new Dictionary<(string, string, string), StreamView>();
+        foreach (var s in previous?.Streams ?? [])
+            if (s.Reachable) before.TryAdd((s.Domain, s.Account, s.Name), s);
 
         var result = new StreamView[streams.Length];
         for (int i = 0; i < streams.Length; i++)
@@ -102,8 +105,7 @@ public static class ReplicaComparison
             // An unreachable stream is carried from the previous poll: nobody reported a copy this time.
             result[i] = st.Reachable ? st : st with { Replicas = [] };
             if (!st.Reachable || st.ReplicasConfigured <= 1 || !copies.TryGetValue((st.Domain, st.Account, st.Name), out var list)) continue;
-            StreamView? old = null;
-            before?.TryGetValue((st.Domain, st.Account, st.Name), out old);
+            before.TryGetValue((st.Domain, st.Account, st.Name), out var old);
             result[i] = st with
             {
                 Replicas = CompareStream(st, list, old),
@@ -116,7 +118,7 @@ public static class ReplicaComparison
     private static StreamReplicaView[] CompareStream(StreamView st, List<(ServerReport Report, StreamDetailDto Detail)> copies, StreamView? old)
     {
         var leader = st.HasLeader && st.Leader == st.StateFrom ? copies.FirstOrDefault(c => c.Report.ServerName == st.Leader).Detail?.State : null;
-        var prior = old?.Replicas.ToDictionary(r => r.Server, StringComparer.Ordinal);
+        var prior = ByServer(old?.Replicas, r => r.Server);
         var views = new List<StreamReplicaView>(copies.Count);
         foreach (var (report, detail) in copies)
         {
@@ -158,7 +160,7 @@ public static class ReplicaComparison
         if (found.Count <= 1) return c;
         var leader = c.HasLeader && c.Leader == c.StateFrom ? found.FirstOrDefault(x => x.Report.ServerName == c.Leader).Info : null;
         var old = oldStream?.Consumers.FirstOrDefault(o => o.Name == c.Name);
-        var prior = old?.Replicas.ToDictionary(r => r.Server, StringComparer.Ordinal);
+        var prior = ByServer(old?.Replicas, r => r.Server);
         var views = new List<ConsumerReplicaView>(found.Count);
         foreach (var (report, info) in found)
         {
@@ -194,6 +196,14 @@ public static class ReplicaComparison
         }
         views.Sort((a, b) => string.CompareOrdinal(a.Server, b.Server));
         return c with { Replicas = views.ToArray() };
+    }
+
+    private static Dictionary<string, T>? ByServer<T>(IReadOnlyList<T>? items, Func<T, string> server)
+    {
+        if (items is null) return null;
+        var d = new Dictionary<string, T>(StringComparer.Ordinal);
+        foreach (var i in items) d.TryAdd(server(i), i);
+        return d;
     }
 
     private static ulong Behind(ulong leader, ulong own) => leader > own ? leader - own : 0;
