@@ -29,7 +29,7 @@ internal static class ReplicaMetrics
             foreach (var c in streams[i].Consumers)
                 if (c.Replicas.Count > 0) consumers.Add((sets[i].With(new Label("consumer", c.Name)), c));
         if (consumers.Count == 0) return;
-        w.Family("natsjs_consumer_replica_behind_messages", MetricType.Gauge, "The consumer leader's delivered stream sequence minus this replica's own (0 on the leader; absent when not compared).");
+        w.Family("natsjs_consumer_replica_behind_messages", MetricType.Gauge, "The consumer leader's delivered stream sequence minus this replica's own (0 on the leader; absent on followers not compared, e.g. before 2.10).");
         foreach (var (set, c) in consumers)
             foreach (var r in c.Replicas)
                 if (r.BehindMessages is { } b) w.Sample(set, b, new Label("peer", r.Server));

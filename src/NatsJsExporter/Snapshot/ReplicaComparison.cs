@@ -187,7 +187,8 @@ public static class ReplicaComparison
                 DeliveredConsumerSeq = dConsumer,
                 AckFloorStreamSeq = aStream,
                 AckFloorConsumerSeq = aConsumer,
-                BehindMessages = lead is null ? null : Behind(leadDelivered, dStream),
+                // The leader is never behind itself, also where its followers cannot be compared (2.9).
+                BehindMessages = isLeader ? 0 : lead is null ? null : Behind(leadDelivered, dStream),
                 FallingBehind = lead is not null && dStream < leadDelivered && old is not null && dStream < old.DeliveredStreamSeq,
                 DisagreeingPolls = streak,
                 Diverged = streak >= DivergedAfterPolls,

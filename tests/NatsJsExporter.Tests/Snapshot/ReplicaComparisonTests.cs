@@ -145,7 +145,8 @@ public class ReplicaComparisonTests
         // On 2.9.10 a consumer follower reports delivered 0 while its leader has 25 (real capture).
         var s = Polls("2.9.10-cluster-healthy", 2);
         var processor = Stream(s, "ORDERS").Consumers.Single(c => c.Name == "PROCESSOR");
-        Assert.All(processor.Replicas, r => Assert.Null(r.BehindMessages));
+        Assert.All(processor.Replicas.Where(r => !r.IsLeader), r => Assert.Null(r.BehindMessages));
+        Assert.Equal(0UL, processor.Replicas.Single(r => r.IsLeader).BehindMessages);
         Assert.All(processor.Replicas, r => Assert.False(r.Diverged));
     }
 
