@@ -178,6 +178,26 @@ public class ReplicaComparisonTests
         Assert.Contains(Stream(s, "ORDERS").Leader, new[] { "n2", "n3" });
     }
 
+    [Fact]
+    public void Stream_page_and_report_show_each_replicas_own_copy_beside_the_leaders()
+    {
+        var s = Polls("2.15.1-replica-diverged", 2);
+        var health = HealthCheck.Evaluate(s, Fixtures.CollectedAt);
+        var orders = Stream(s, "ORDERS");
+        var page = StatusPage.RenderStream(s, health, orders, StreamKey.Of(orders), Fixtures.CollectedAt, "test", "nonce");
+        Assert.Contains("Replica Copies", page);
+        // n2's own row: last seq 50 (level), 25 messages, first seq 26, marked as a problem row.
+        Assert.Matches("<tr class=\"bad\"[^>]*><td>n2</td><td class=\"n\">50</td><td class=\"n\">25</td><td class=\"n\">26</td>", page);
+        Assert.Contains("<td>n3*</td><td class=\"n\">50</td><td class=\"n\">50</td><td class=\"n\">1</td>", page);
+        Assert.Contains("Consumer Replica Copies", page);
+
+        var text = new StringWriter();
+        ReportText.Render(s, health, "all", text, plain: true);
+        var report = text.ToString();
+        Assert.Contains("CRITICAL stream APP > ORDERS: replica n2's own copy differs from the leader's at the same last sequence 50", report);
+        Assert.Contains("DIVERGED (2 polls): messages 25 (leader 50)", report);
+    }
+
     private static JszResponse Publish(JszResponse j, string stream, ulong more) => j with
     {
         AccountDetails = j.AccountDetails!.Select(a => a with
