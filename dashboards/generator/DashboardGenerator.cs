@@ -270,6 +270,29 @@ public static class DashboardGenerator
             matrix: ("asset", "peer"),
             mappings: new() { ["*"] = [(2, "leader", "green"), (1, "current", "green"), (0, "outdated", "orange"), (-1, "offline", "red")] });
 
+        d.Row("Each server's own copy (replica comparison)");
+        d.Stat("Diverged stream replicas", "Replicas whose own copy, at the leader's last sequence, held other messages, first sequence or bytes in two consecutive polls (the leader may still call them current).", "short", 6, 4,
+            Q($"count(natsjs_stream_replica_diverged{{{S}}} == 1) or vector(0)", "diverged")).Thresholds((null, "green"), (1, "red"));
+        d.Stat("Diverged consumer replicas", "Consumer replicas whose own delivered or ack floor state, at the leader's delivered stream sequence, differed in two consecutive polls.", "short", 6, 4,
+            Q($"count(natsjs_consumer_replica_diverged{{{S}}} == 1) or vector(0)", "diverged")).Thresholds((null, "green"), (1, "red"));
+        d.Stat("Most behind (own copy)", "The largest number of messages any replica's own last sequence is behind its stream leader's.", "short", 6, 4,
+            Q($"max(natsjs_stream_replica_behind_messages{{{S}}}) or vector(0)", "behind")).Thresholds((null, "green"), (1000, "orange"));
+        d.Stat("Replicas compared", "Stream replicas whose own copy is compared with the leader's (R1 streams have none; absent with --replica-comparison=false).", "short", 6, 4,
+            Q($"count(natsjs_stream_replica_diverged{{{S}}}) or vector(0)", "compared"));
+        d.Table("Own last sequence (stream × peer)",
+            "Rows account/stream, columns servers: the last sequence of each server's own copy (the leader's last sequence minus how far the replica is behind). A replica polled a moment after its leader can be level while the leader is already further.",
+            12, 8,
+            [T($"label_join(natsjs_stream_last_seq{{{S}}} - on ({StreamKey}) group_right natsjs_stream_replica_behind_messages{{{S}}}, \"asset\", \"/\", \"account\", \"stream\")")],
+            matrix: ("asset", "peer"));
+        d.Table("Diverged (stream × peer)",
+            "Rows account/stream, columns servers: 1 where the replica's own copy diverged from the leader's. The status page and `report` say what differs.",
+            12, 8,
+            [T($"label_join(natsjs_stream_replica_diverged{{{S}}}, \"asset\", \"/\", \"account\", \"stream\")")],
+            matrix: ("asset", "peer"),
+            mappings: new() { ["*"] = [(0, "agrees", "green"), (1, "DIVERGED", "red")] });
+        d.TimeSeries("Replica behind leader (own copy)", "Messages each replica's own last sequence is behind the stream leader's, from each server's own report (0 on the leader).", "short", 24, 8,
+            Q($"natsjs_stream_replica_behind_messages{{{S}}}", "{{stream}} @ {{peer}}"));
+
         d.Row("Over time");
         d.TimeSeries("Replica lag", "Raft entries each replica is behind the stream leader (entries, not messages).", "short", 12, 8,
             Q($"natsjs_stream_peer_lag{{{S}}}", "{{stream}} @ {{peer}}"));
@@ -355,6 +378,10 @@ public static class DashboardGenerator
             mappings: new() { ["*"] = [(2, "leader", "green"), (1, "current", "green"), (0, "outdated", "orange"), (-1, "offline", "red")] });
         d.TimeSeries("Consumer replica lag", "Raft entries each consumer replica is behind its leader.", "short", 12, 8,
             Q($"natsjs_consumer_peer_lag{{{C}}}", "{{stream}}/{{consumer}} @ {{peer}}"));
+        d.TimeSeries("Consumer replica behind (own state)", "Stream sequences each consumer replica's own delivered sequence is behind the consumer leader's (what a new leader on it would deliver again); 2.10+ servers.", "short", 12, 8,
+            Q($"natsjs_consumer_replica_behind_messages{{{C}}}", "{{stream}}/{{consumer}} @ {{peer}}"));
+        d.Stat("Consumer replicas diverged", "Consumer replicas whose own state differed from the leader's at the same delivered stream sequence in two consecutive polls.", "short", 12, 8,
+            Q($"count(natsjs_consumer_replica_diverged{{{C}}} == 1) or vector(0)", "diverged")).Thresholds((null, "green"), (1, "red"));
         d.TimeSeries("Consumer replica last seen", "Seconds since the consumer leader last heard from each replica.", "s", 12, 8,
             Q($"natsjs_consumer_peer_last_seen_seconds{{{C}}}", "{{stream}}/{{consumer}} @ {{peer}}"));
         return d.Build();

@@ -39,7 +39,7 @@ public static class ServiceCollectionExtensions
     public static IJszSource CreateSource(ExporterOptions options) => options.SystemAccount is { } system
         ? new SystemAccountSource(system, options.Timeout, options.AccountPageSize, options.Filter.Consumers, raftz: Raftz(options))
         : new HttpMonitorSource(HttpMonitorSource.CreateHttpClient(options.Timeout, options.MonitorTlsCaFile, options.MonitorTlsInsecure), options.MonitorUrls, options.Timeout,
-            options.AccountPageSize, options.MaxResponseBytes, options.Filter.Consumers, Raftz(options));
+            options.AccountPageSize, options.MaxResponseBytes, options.Filter.Consumers, Raftz(options)) { EveryReplica = options.Filter.ReplicaComparison };
 
     private static RaftzGroups Raftz(ExporterOptions options) => options.RaftzGroups switch
     {

@@ -38,6 +38,7 @@ public sealed class ExporterSettings
     public string? Consumers { get; set; }
     public string? EphemeralConsumers { get; set; }
     public string? RaftzGroups { get; set; }
+    public string? ReplicaComparison { get; set; }
     public string? LogLevel { get; set; }
     public string? LogFormat { get; set; }
     public string? WebConfigFile { get; set; }

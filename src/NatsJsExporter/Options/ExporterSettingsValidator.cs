@@ -85,6 +85,7 @@ public sealed class ExporterSettingsValidator(ExporterConfiguration configuratio
                 ExcludeConsumers = Pattern("exclude-consumers"),
                 Consumers = Bool("consumers"),
                 Ephemeral = Bool("ephemeral-consumers"),
+                ReplicaComparison = Bool("replica-comparison"),
             };
             var logLevel = OneOf("log-level", "debug", "information", "info", "warning", "error");
             var logFormat = OneOf("log-format", "text", "json");

@@ -61,6 +61,7 @@ public static class OptionCatalog
         new("exclude-consumers", "NATSJS_EXCLUDE_CONSUMERS", nameof(ExporterSettings.ExcludeConsumers), "Leave out consumers whose whole name matches this regular expression."),
         new("consumers", "NATSJS_CONSUMERS", nameof(ExporterSettings.Consumers), "Export consumer metrics at all (switch; --consumers=false turns them off).", "true", IsSwitch: true),
         new("ephemeral-consumers", "NATSJS_EPHEMERAL_CONSUMERS", nameof(ExporterSettings.EphemeralConsumers), "Also export consumers without a durable name (switch).", "false", IsSwitch: true),
+        new("replica-comparison", "NATSJS_REPLICA_COMPARISON", nameof(ExporterSettings.ReplicaComparison), "Compare each replica's own stream and consumer state with the leader's (switch; --replica-comparison=false turns it off, and with --consumers=false lets 2.10.19+ servers send each stream only from its leader).", "true", IsSwitch: true),
         new("raftz-groups", "NATSJS_RAFTZ_GROUPS", nameof(ExporterSettings.RaftzGroups), "Raft groups asked about through /raftz (2.11+ servers): meta (one request per server per poll), all (also every stream and consumer group: one more request per account with a replicated stream, per server per poll) or off.", "meta"),
         new("log-level", "NATSJS_LOG_LEVEL", nameof(ExporterSettings.LogLevel), "debug, information, warning or error.", "information", ServeOnly: true),
         new("log-format", "NATSJS_LOG_FORMAT", nameof(ExporterSettings.LogFormat), "text or json (Serilog compact JSON).", "text", ServeOnly: true),

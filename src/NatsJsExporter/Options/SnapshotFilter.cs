@@ -17,6 +17,8 @@ public sealed record SnapshotFilter
     public bool Consumers { get; init; } = true;
     /// <summary>Consumers without a durable name.</summary>
     public bool Ephemeral { get; init; }
+    /// <summary>Compare each replica's own copy with the leader's (needs every server's report of every replica).</summary>
+    public bool ReplicaComparison { get; init; } = true;
 
     /// <summary>
     /// A name filter anchored like a Prometheus relabel regex: <c>ORDERS</c> matches the stream ORDERS

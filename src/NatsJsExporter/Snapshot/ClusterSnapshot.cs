@@ -177,6 +177,8 @@ public sealed record StreamView
     public required IReadOnlyList<ConsumerView> Consumers { get; init; }
     public long LeaderChanges { get; init; }
     public string? LastKnownLeader { get; init; }
+    /// <summary>Each server's own copy of the stream beside the leader's (replicated streams only; see <see cref="ReplicaComparison"/>).</summary>
+    public IReadOnlyList<StreamReplicaView> Replicas { get; init; } = [];
 }
 
 public sealed record StreamSourceView
@@ -209,4 +211,6 @@ public sealed record ConsumerView
     public string? Leader { get; init; }
     public required string StateFrom { get; init; }
     public required IReadOnlyList<PeerView> Peers { get; init; }
+    /// <summary>Each server's own copy of the consumer's state beside the leader's (replicated consumers only).</summary>
+    public IReadOnlyList<ConsumerReplicaView> Replicas { get; init; } = [];
 }

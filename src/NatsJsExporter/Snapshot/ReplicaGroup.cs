@@ -3,7 +3,8 @@ using NatsJsExporter.Model;
 namespace NatsJsExporter.Snapshot;
 
 /// <summary>One server's copy of a replicated asset (stream, consumer) as that server reported it.</summary>
-internal readonly record struct ReplicaReport<T>(string Server, bool ServerClustered, T Item, ClusterInfoDto? Cluster, ulong Progress);
+/// <remarks><paramref name="MetaLeaderKnown"/>: the reporting server's meta group has a leader (or it is not clustered).</remarks>
+internal readonly record struct ReplicaReport<T>(string Server, bool ServerClustered, T Item, ClusterInfoDto? Cluster, ulong Progress, bool MetaLeaderKnown = true);
 
 /// <summary>Who leads a Raft group, whose numbers to trust, and each peer's health.</summary>
 internal sealed record GroupResolution<T>(
@@ -11,7 +12,8 @@ internal sealed record GroupResolution<T>(
     bool HasLeader,
     string? Leader,
     IReadOnlyList<PeerView> Peers,
-    IReadOnlyList<string> Claimants);
+    IReadOnlyList<string> Claimants,
+    IReadOnlyList<string>? Disbelieved = null);
 
 /// <summary>
 /// The leader-truth rules. Replica health is only meaningful in the report of the server that
@@ -31,11 +33,27 @@ internal static class ReplicaGroup
                 claimants.Add(r);
         }
 
+        // Leader claims. A server restarted while its meta group has no leader can list itself as
+        // leader of every group it hosts. When a server that does know its meta leader names a
+        // different leader, that claim is not believed.
+        var vouched = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var r in replicas)
+            if (r.MetaLeaderKnown && !string.IsNullOrEmpty(r.Cluster?.Leader)) vouched.Add(r.Cluster!.Leader!);
+        List<string>? disbelieved = null;
+        if (vouched.Count > 0)
+        {
+            foreach (var c in claimants.Where(c => !c.MetaLeaderKnown && !vouched.Contains(c.Server)).ToList())
+            {
+                claimants.Remove(c);
+                (disbelieved ??= []).Add(c.Server);
+            }
+        }
+
         if (claimants.Count > 0)
         {
             var leader = claimants.Count == 1 ? claimants[0] : PickClaimant(claimants);
             return new GroupResolution<T>(leader, true, leader.Server, PeersFromLeader(leader),
-                claimants.Count > 1 ? claimants.Select(c => c.Server).Order(StringComparer.Ordinal).ToArray() : []);
+                claimants.Count > 1 ? claimants.Select(c => c.Server).Order(StringComparer.Ordinal).ToArray() : [], disbelieved);
         }
 
         // No leader answered. Keep state from the most advanced replica; trust the followers'
@@ -48,6 +66,7 @@ internal static class ReplicaGroup
         }
 
         string? named = replicas
+            .Where(r => vouched.Count == 0 || r.MetaLeaderKnown)
             .Select(r => r.Cluster?.Leader)
             .Where(l => !string.IsNullOrEmpty(l))
             .GroupBy(l => l!, StringComparer.Ordinal)
@@ -66,7 +85,7 @@ internal static class ReplicaGroup
         if (trusted) names.Add(named!);
 
         var peers = names.Select(n => new PeerView { Name = n, IsLeader = trusted && n == named }).ToArray();
-        return new GroupResolution<T>(source, trusted, trusted ? named : null, peers, []);
+        return new GroupResolution<T>(source, trusted, trusted ? named : null, peers, [], disbelieved);
     }
 
     // Two servers both claim the group (a stale leader during an election): prefer the most

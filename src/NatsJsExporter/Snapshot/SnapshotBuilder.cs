@@ -50,6 +50,7 @@ public static class SnapshotBuilder
         var servers = answered.Select(r => BuildServer(r, metaLeaders)).ToArray();
         var streams = BuildStreams(ok, known, history, input.Filter, conflicts);
         streams = CarryUnreachable(streams, input.Previous, input.Reports, history);
+        streams = ReplicaComparison.Attach(streams, ok, input.Previous, input.Filter);
         var accounts = BuildAccounts(ok, metaLeaders, streams, input.Filter);
 
         var snapshot = new ClusterSnapshot
@@ -178,6 +179,7 @@ public static class SnapshotBuilder
         foreach (var r in ok)
         {
             bool clustered = r.Jsz!.MetaCluster is not null;
+            bool metaLeaderKnown = !clustered || !string.IsNullOrEmpty(r.Jsz.MetaCluster!.Leader);
             string domain = DomainOf(r);
             foreach (var acc in r.Jsz.AccountDetails ?? [])
             {
@@ -187,7 +189,7 @@ public static class SnapshotBuilder
                     if (sd.Name is null || !filter.IncludeStream(sd.Name)) continue;
                     var key = (domain, acc.Name, sd.Name);
                     if (!byKey.TryGetValue(key, out var list)) byKey[key] = list = [];
-                    list.Add(new ReplicaReport<StreamDetailDto>(r.ServerName!, clustered, sd, sd.Cluster, sd.State?.LastSeq ?? 0));
+                    list.Add(new ReplicaReport<StreamDetailDto>(r.ServerName!, clustered, sd, sd.Cluster, sd.State?.LastSeq ?? 0, metaLeaderKnown));
                 }
             }
         }
@@ -200,6 +202,8 @@ public static class SnapshotBuilder
             var res = ReplicaGroup.Resolve(replicas, known);
             if (res.Claimants.Count > 1)
                 conflicts.Add($"stream {DomainPrefix(domain)}{account}/{name}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
+            if (res.Disbelieved is { Count: > 0 } d)
+                conflicts.Add($"stream {DomainPrefix(domain)}{account}/{name}: {string.Join(", ", d)} (without a meta leader) claimed leadership; believed {res.Leader ?? "no leader"}, as servers with a meta leader say");
             var sd = res.StateSource.Item;
             var cfg = sd.Config;
             var st = sd.State;
@@ -319,7 +323,7 @@ public static class SnapshotBuilder
             {
                 if (ci.Name is null || !filter.IncludeConsumer(ci.Name, IsDurable(ci))) continue;
                 if (!byName.TryGetValue(ci.Name, out var list)) byName[ci.Name] = list = [];
-                list.Add(new ReplicaReport<ConsumerInfoDto>(sr.Server, sr.ServerClustered, ci, ci.Cluster, ci.Delivered?.StreamSeq ?? 0));
+                list.Add(new ReplicaReport<ConsumerInfoDto>(sr.Server, sr.ServerClustered, ci, ci.Cluster, ci.Delivered?.StreamSeq ?? 0, sr.MetaLeaderKnown));
             }
         }
         var result = new List<ConsumerView>(byName.Count);

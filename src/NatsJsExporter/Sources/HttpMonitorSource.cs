@@ -23,6 +23,9 @@ public sealed class HttpMonitorSource : IJszSource
 
     private sealed record Identity(string ServerId, string? Name, string? Version, string? Cluster);
 
+    /// <summary>Every server must report every replica it hosts (the replica comparison): never ask for stream_leader_only.</summary>
+    public bool EveryReplica { get; init; }
+
     public HttpMonitorSource(HttpClient http, IReadOnlyList<Uri> targets, TimeSpan timeout, int pageSize = 1024,
         long maxResponseBytes = 256L * 1024 * 1024, bool consumers = true, RaftzGroups raftz = RaftzGroups.Meta)
     {
@@ -119,7 +122,7 @@ public sealed class HttpMonitorSource : IJszSource
 
     private string JszQuery(int offset, Identity? identity) =>
         $"jsz?accounts=true&streams=true&consumers={(_consumers ? "true" : "false")}&config=true&offset={offset}&limit={_pageSize}"
-        + JszFeatures.ExtraHttpOptions(ServerVersion.Parse(identity?.Version), _consumers);
+        + JszFeatures.ExtraHttpOptions(ServerVersion.Parse(identity?.Version), _consumers || EveryReplica);
 
     // /jsz pages the account list (default limit 1024): keep asking until a short page arrives.
     private async Task<JszResponse> ReadRemainingPagesAsync(Uri target, JszResponse first, Identity identity, CancellationToken ct)

@@ -40,6 +40,8 @@ public enum ProblemKind
     [JsonStringEnumMemberName("meta_leader_disagreement")] MetaLeaderDisagreement,
     [JsonStringEnumMemberName("meta_size_mismatch")] MetaSizeMismatch,
     [JsonStringEnumMemberName("healthz_error")] HealthzError,
+    [JsonStringEnumMemberName("replica_diverged")] ReplicaDiverged,
+    [JsonStringEnumMemberName("replica_behind")] ReplicaBehind,
 }
 
 public static class ProblemKinds
@@ -49,7 +51,7 @@ public static class ProblemKinds
     {
         ProblemKind.NoData or ProblemKind.StaleData or ProblemKind.MetaLeaderMissing or ProblemKind.StreamUnreachable
             or ProblemKind.StreamLeaderMissing or ProblemKind.StreamQuorumLost or ProblemKind.ConsumerLeaderMissing
-            or ProblemKind.QuorumLost or ProblemKind.RaftWalError => Severity.Critical,
+            or ProblemKind.QuorumLost or ProblemKind.RaftWalError or ProblemKind.ReplicaDiverged => Severity.Critical,
         _ => Severity.Warning,
     };
 
@@ -82,6 +84,8 @@ public static class ProblemKinds
         ProblemKind.MetaLeaderDisagreement => "meta_leader_disagreement",
         ProblemKind.MetaSizeMismatch => "meta_size_mismatch",
         ProblemKind.HealthzError => "healthz_error",
+        ProblemKind.ReplicaDiverged => "replica_diverged",
+        ProblemKind.ReplicaBehind => "replica_behind",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }
@@ -266,6 +270,15 @@ public static class HealthCheck
                 else if (p.Current == false)
                     AddStream(ProblemKind.ReplicaOutdated, $"stream {name}: replica {p.Name} is outdated ({Format.PeerState(p)})", server: p.Name);
             }
+            foreach (var r in st.Replicas)
+            {
+                if (r.Diverged)
+                    AddStream(ProblemKind.ReplicaDiverged,
+                        $"stream {name}: replica {r.Server}'s own copy differs from the leader's at the same last sequence {r.LastSeq} ({r.Difference}) in {r.DisagreeingPolls} consecutive polls", server: r.Server);
+                else if (r.FallingBehind)
+                    AddStream(ProblemKind.ReplicaBehind,
+                        $"stream {name}: replica {r.Server}'s own copy is {r.BehindMessages} messages behind the leader (last sequence {r.LastSeq}) and did not reach where the leader was one poll ago", server: r.Server);
+            }
             if (st.Mirror is { Error: { } mirrorError })
                 AddStream(ProblemKind.MirrorError, $"stream {name}: mirror of {st.Mirror.Name} reports an error: {mirrorError}", source: st.Mirror.Name);
             foreach (var src in st.Sources.Where(x => x.Error is not null))
@@ -285,6 +298,15 @@ public static class HealthCheck
                         AddStream(ProblemKind.QuorumLost, $"{cname}: {cm + Quorum.Needed(c.Peers.Count)} of {c.Peers.Count} replicas current and online, fewer than the quorum of {Quorum.Needed(c.Peers.Count)}", consumer: c.Name);
                     else if (cm == 0 && c.Peers.Count >= 3)
                         AddStream(ProblemKind.QuorumAtRisk, $"{cname}: exactly the quorum of {Quorum.Needed(c.Peers.Count)} of {c.Peers.Count} replicas is current and online: one more failure loses it", consumer: c.Name);
+                }
+                foreach (var r in c.Replicas)
+                {
+                    if (r.Diverged)
+                        AddStream(ProblemKind.ReplicaDiverged,
+                            $"{cname}: replica {r.Server}'s own state differs from the leader's at the same delivered stream sequence {r.DeliveredStreamSeq} ({r.Difference}) in {r.DisagreeingPolls} consecutive polls", consumer: c.Name, server: r.Server);
+                    else if (r.FallingBehind)
+                        AddStream(ProblemKind.ReplicaBehind,
+                            $"{cname}: replica {r.Server} has delivered {r.BehindMessages} stream sequences fewer than the leader and did not reach where the leader was one poll ago", consumer: c.Name, server: r.Server);
                 }
                 foreach (var p in c.Peers.Where(p => !p.IsLeader))
                 {

@@ -43,6 +43,7 @@ public static class ReportText
         }
         if (section is "all" && HealthzTable.Build(snapshot) is { } healthz) Write(console, healthz);
         if (section is "all" or "streams") Write(console, OperatorTables.StreamReport(snapshot, health));
+        if (section is "all" or "streams" && snapshot.Streams.Any(x => x.Replicas.Count > 0)) Write(console, ReplicaTables.All(snapshot, health));
     }
 
     /// <summary>"OK: ...", "WARNING: ..." or "CRITICAL: ..." with the counts (the first line, for Nagios-style checks).</summary>

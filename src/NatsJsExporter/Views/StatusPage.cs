@@ -142,8 +142,10 @@ public static class StatusPage
             sb.Append(line.Problem ? "<span class=\"bad\">" : "<span>").Append(H(line.Text)).Append("</span>\n");
         sb.Append("</pre></section>");
 
+        if (st.ReplicasConfigured > 1) Table(sb, ReplicaTables.Stream(st, health));
         if (st.Mirror is not null || st.Sources.Count > 0) Table(sb, OperatorTables.Sources(st, health));
         Table(sb, OperatorTables.Consumers(st, health));
+        if (st.Consumers.Any(c => c.Replicas.Count > 0)) Table(sb, ReplicaTables.Consumers(st, health));
         Foot(sb, nonce, RefreshSeconds(s), filter: false);
         return sb.ToString();
     }

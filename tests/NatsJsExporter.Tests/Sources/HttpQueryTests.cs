@@ -13,7 +13,7 @@ public sealed class HttpQueryTests : IDisposable
 
     public void Dispose() => _server.Stop();
 
-    private async Task<List<string>> JszQueriesAsync(string version, bool consumers, int polls = 2)
+    private async Task<List<string>> JszQueriesAsync(string version, bool consumers, int polls = 2, bool everyReplica = false)
     {
         var body = File.ReadAllText(Path.Combine(Fixtures.Dir("2.9.10-single"), "n1.json"));
         var id = Fixtures.Parse(Path.Combine(Fixtures.Dir("2.9.10-single"), "n1.json")).ServerId;
@@ -21,7 +21,7 @@ public sealed class HttpQueryTests : IDisposable
         _server.Given(Request.Create().WithPath("/varz").UsingGet())
             .RespondWith(Response.Create().WithBody($$"""{"server_id":"{{id}}","server_name":"n1","version":"{{version}}"}"""));
         var timeout = TimeSpan.FromSeconds(20); // generous: a loaded CI machine starts WireMock slowly
-        var source = new HttpMonitorSource(HttpMonitorSource.CreateHttpClient(timeout), [new Uri(_server.Url!)], timeout, consumers: consumers);
+        var source = new HttpMonitorSource(HttpMonitorSource.CreateHttpClient(timeout), [new Uri(_server.Url!)], timeout, consumers: consumers) { EveryReplica = everyReplica };
         for (int i = 0; i < polls; i++)
             Assert.True((await source.CollectAsync(default)).Single().Succeeded);
         return _server.LogEntries.Where(e => e.RequestMessage.Path == "/jsz").Select(e => e.RequestMessage.Url).ToList();
@@ -50,5 +50,15 @@ public sealed class HttpQueryTests : IDisposable
         var queries = await JszQueriesAsync("2.15.1", consumers: false);
         Assert.Contains("consumers=false", queries[1]);
         Assert.Contains("stream-leader-only=true", queries[1]);
+    }
+
+    [Fact]
+    public async Task Stream_leader_only_is_not_used_while_replicas_are_compared()
+    {
+        // --consumers=false with --replica-comparison (the default): every follower's own copy is needed.
+        var queries = await JszQueriesAsync("2.15.1", consumers: false, everyReplica: true);
+        Assert.Contains("consumers=false", queries[1]);
+        Assert.Contains("raft=true", queries[1]);
+        Assert.All(queries, q => Assert.DoesNotContain("stream-leader-only", q));
     }
 }
