@@ -48,7 +48,10 @@ public static class SnapshotBuilder
         var metaGroups = BuildMetaGroups(ok, known, clusterOfServer, history, conflicts);
         var metaLeaders = new HashSet<string>(metaGroups.Where(g => g.HasLeader && g.Leader is not null).Select(g => g.Leader!), StringComparer.Ordinal);
         var servers = answered.Select(r => BuildServer(r, metaLeaders)).ToArray();
-        var streams = BuildStreams(ok, known, history, input.Filter, conflicts);
+        // Servers that omit `paused` when false (2.11+): their consumers are unpaused, not unknown.
+        var reportsPaused = ok.Where(r => JszFeatures.ReportsPaused(ServerVersion.Parse(r.ServerVersion)) && r.ServerName is not null)
+            .Select(r => r.ServerName!).ToHashSet(StringComparer.Ordinal);
+        var streams = BuildStreams(ok, known, history, input.Filter, conflicts, reportsPaused);
         streams = CarryUnreachable(streams, input.Previous, input.Reports, history);
         streams = ReplicaComparison.Attach(streams, ok, input.Previous, input.Filter);
         var accounts = BuildAccounts(ok, metaLeaders, streams, input.Filter);
@@ -104,8 +107,9 @@ public static class SnapshotBuilder
             ApiInflight = j.Api?.Inflight,
             ApiLevel = j.Api?.Level,
             HaAssets = j.HaAssets,
-            StreamLeaders = j.StreamsLeader,
-            ConsumerLeaders = j.ConsumersLeader,
+            // Omitted when 0 by the servers that report them (with raft=true): 0 there, unknown before.
+            StreamLeaders = j.StreamsLeader ?? (JszFeatures.ReportsLeaderCounts(ServerVersion.Parse(r.ServerVersion)) ? 0 : null),
+            ConsumerLeaders = j.ConsumersLeader ?? (JszFeatures.ReportsLeaderCounts(ServerVersion.Parse(r.ServerVersion)) ? 0 : null),
             IsMetaLeader = metaLeaders.Contains(r.ServerName!),
         };
     }
@@ -172,7 +176,8 @@ public static class SnapshotBuilder
 
     // ---- streams and consumers ----------------------------------------------------------
 
-    private static StreamView[] BuildStreams(List<ServerReport> ok, HashSet<string> known, LeaderHistory history, SnapshotFilter filter, List<string> conflicts)
+    private static StreamView[] BuildStreams(List<ServerReport> ok, HashSet<string> known, LeaderHistory history, SnapshotFilter filter, List<string> conflicts,
+        HashSet<string> reportsPaused)
     {
         // A stream is (domain, account, name): two JetStream domains may hold equally named streams.
         var byKey = new Dictionary<(string Domain, string Account, string Stream), List<ReplicaReport<StreamDetailDto>>>();
@@ -236,7 +241,7 @@ public static class SnapshotBuilder
                 Peers = res.Peers,
                 Mirror = sd.Mirror is null ? null : BuildSource(sd.Mirror),
                 Sources = sd.Sources is not { Count: > 0 } ? [] : sd.Sources.Where(s => s.Name is not null).Select(BuildSource).OrderBy(s => s.Name, StringComparer.Ordinal).ToArray(),
-                Consumers = filter.Consumers ? BuildConsumers(DomainPrefix(domain) + account, name, replicas, known, filter, conflicts) : [],
+                Consumers = filter.Consumers ? BuildConsumers(DomainPrefix(domain) + account, name, replicas, known, filter, conflicts, reportsPaused) : [],
                 LeaderChanges = changes,
                 LastKnownLeader = lastKnown,
             });
@@ -314,7 +319,7 @@ public static class SnapshotBuilder
     };
 
     private static ConsumerView[] BuildConsumers(string account, string stream, List<ReplicaReport<StreamDetailDto>> streamReplicas,
-        HashSet<string> known, SnapshotFilter filter, List<string> conflicts)
+        HashSet<string> known, SnapshotFilter filter, List<string> conflicts, HashSet<string> reportsPaused)
     {
         var byName = new Dictionary<string, List<ReplicaReport<ConsumerInfoDto>>>(StringComparer.Ordinal);
         foreach (var sr in streamReplicas)
@@ -349,7 +354,7 @@ public static class SnapshotBuilder
                 MaxAckPending = ci.Config?.MaxAckPending ?? 0,
                 LastDeliveryUnixSeconds = UnixSeconds(ci.Delivered?.LastActive),
                 LastAckUnixSeconds = UnixSeconds(ci.AckFloor?.LastActive),
-                Paused = ci.Paused,
+                Paused = ci.Paused ?? (reportsPaused.Contains(res.StateSource.Server) ? false : null),
                 HasLeader = res.HasLeader,
                 Leader = res.Leader,
                 StateFrom = res.StateSource.Server,

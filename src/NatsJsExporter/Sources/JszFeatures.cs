@@ -46,6 +46,19 @@ public static class JszFeatures
     public static bool UseStreamLeaderOnly(ServerVersion? version, bool consumers) =>
         !consumers && version is { } v && v >= StreamLeaderOnlyOption;
 
+    /// <summary>Consumer `paused` (2.11.0+), omitted when false.</summary>
+    public static readonly ServerVersion ConsumerPaused = new(2, 11, 0);
+
+    /// <summary>A server of this version omits a consumer's `paused` when false (so absent means 0).</summary>
+    public static bool ReportsPaused(ServerVersion? version) => version is { } v && v >= ConsumerPaused;
+
+    /// <summary>
+    /// `streams_leader`/`consumers_leader` (with raft=true): 2.11.11+ in the 2.11 line, 2.12.1+ after;
+    /// omitted when 0 (so absent means 0 on these versions and unknown before).
+    /// </summary>
+    public static bool ReportsLeaderCounts(ServerVersion? version) => version is { } v
+        && (v >= new ServerVersion(2, 12, 1) || (v.Major == 2 && v.Minor == 11 && v.Patch >= 11));
+
     public static bool UseRaft(ServerVersion? version) => version is { } v && v >= Raft;
 
     public static string ExtraHttpOptions(ServerVersion? version, bool consumers) =>
