@@ -50,7 +50,7 @@ internal static class ExporterMetrics
         w.Family("natsjs_poll_timestamp_seconds", MetricType.Gauge, "Unix time at which the snapshot being served was collected.");
         w.Sample(s.CollectedAt.ToUnixTimeMilliseconds() / 1000.0);
 
-        w.Family("natsjs_servers_expected", MetricType.Gauge, "Servers the exporter expects to answer each poll (configured monitor URLs).");
+        w.Family("natsjs_servers_expected", MetricType.Gauge, "Servers the exporter expects to answer each poll: --expected-servers, else the larger of the targets polled and the meta groups' cluster_size.");
         w.Sample(s.ExpectedServerCount);
 
         w.Family("natsjs_servers_responded", MetricType.Gauge, "Servers that answered the last poll successfully.");
