@@ -107,7 +107,7 @@ public sealed class StatusPageBrowserTests(ITestOutputHelper output)
             await Expect(page.Locator($"#problems li[data-kind=\"target_down\"][data-server=\"{victim}\"]")).ToHaveCountAsync(1);
             // Problems come before the tables.
             var order = await page.EvaluateAsync<string[]>("() => Array.from(document.querySelectorAll('section')).map(s => s.id)");
-            Assert.Equal(["problems", "jetstream", "meta", "healthz", "streams"], order);
+            Assert.Equal(["problems", "jetstream", "meta", "meta-state", "healthz", "streams"], order);
             // The placement marks the leader and the frozen replica.
             await Expect(page.Locator("#streams-table tr[data-stream=\"ORDERS\"] td").Nth(9)).ToContainTextAsync($"{victim}!", new() { Timeout = 30_000 });
             await Expect(page.Locator("#streams-table tr[data-stream=\"ORDERS\"] td").Nth(9)).ToContainTextAsync($"{streamLeader}*");
