@@ -16,9 +16,10 @@ public sealed class StartupErrorTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
-    private static async Task<ExporterRun> RunToEndAsync(Dictionary<string, string> env, string[] args, string? file = null, IEnumerable<string>? prefix = null)
+    private static async Task<ExporterRun> RunToEndAsync(Dictionary<string, string> env, string[] args, string? file = null, IEnumerable<string>? prefix = null,
+        string? dll = null)
     {
-        var run = ExporterRun.Start(env, args, fileName: file, prefix: prefix);
+        var run = ExporterRun.Start(env, args, dll: dll, fileName: file, prefix: prefix);
         Assert.True(await run.WaitExitAsync(TimeSpan.FromSeconds(60)), "the exporter did not stop:\n" + run.AllOutput);
         return run;
     }
@@ -73,13 +74,17 @@ public sealed class StartupErrorTests : IDisposable
         File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         string[] asNobody = ["--reuid=65534", "--regid=65534", "--clear-groups", "--", "dotnet"];
         var env = new Dictionary<string, string> { ["HOME"] = "/nonexistent", ["DOTNET_CLI_HOME"] = "/tmp" };
+        // nobody runs the installed copy (scripts/install.sh, world-readable), as a user would: the
+        // checkout's build output may sit under a folder only root can enter (CI clones anywhere).
+        var apphost = new FileInfo(UserCommands.InstalledExporter).ResolveLinkTarget(true)?.FullName ?? UserCommands.InstalledExporter;
+        var dll = Path.Combine(Path.GetDirectoryName(apphost)!, "natsjs-exporter.dll");
 
-        await using (var run = await RunToEndAsync(env, ["--nats-url", "nats://127.0.0.1:4222", "--nats-user", "sys", "--nats-password-file", secret], "setpriv", asNobody))
+        await using (var run = await RunToEndAsync(env, ["--nats-url", "nats://127.0.0.1:4222", "--nats-user", "sys", "--nats-password-file", secret], "setpriv", asNobody, dll))
         {
             Assert.Equal(2, run.ExitCode);
             Assert.Equal($"natsjs-exporter: invalid --nats-password-file: cannot read \"{secret}\": permission denied", Assert.Single(run.Output));
         }
-        await using (var run = await RunToEndAsync(env, ["--monitor-urls", "http://127.0.0.1:1", "--config", config], "setpriv", asNobody))
+        await using (var run = await RunToEndAsync(env, ["--monitor-urls", "http://127.0.0.1:1", "--config", config], "setpriv", asNobody, dll))
         {
             Assert.Equal(2, run.ExitCode);
             Assert.Equal($"natsjs-exporter: config file: cannot read \"{config}\": permission denied", Assert.Single(run.Output));

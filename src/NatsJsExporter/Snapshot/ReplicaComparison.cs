@@ -176,8 +176,16 @@ public static class ReplicaComparison
             bool comparable = lead is not null && !isLeader && dStream == leadDelivered;
             string? difference = null;
             if (comparable)
-                difference = Differences(("delivered consumer_seq", dConsumer, lead!.Delivered?.ConsumerSeq ?? 0),
-                    ("ack_floor stream_seq", aStream, lead.AckFloor?.StreamSeq ?? 0), ("ack_floor consumer_seq", aConsumer, lead.AckFloor?.ConsumerSeq ?? 0));
+            {
+                // Deliveries replicate as one entry (stream and consumer sequence together), so at the
+                // same delivered stream sequence the consumer sequences must agree. Acks replicate
+                // separately: a follower's ack floor BEHIND the leader's is lag (seen under steady
+                // consumption), only one AHEAD of it is impossible replication and counts.
+                ulong leadAckStream = lead!.AckFloor?.StreamSeq ?? 0, leadAckConsumer = lead.AckFloor?.ConsumerSeq ?? 0;
+                difference = Differences(("delivered consumer_seq", dConsumer, lead.Delivered?.ConsumerSeq ?? 0),
+                    ("ack_floor stream_seq", aStream, aStream > leadAckStream ? leadAckStream : aStream),
+                    ("ack_floor consumer_seq", aConsumer, aConsumer > leadAckConsumer ? leadAckConsumer : aConsumer));
+            }
             int streak = isLeader ? 0 : Streak(comparable, difference, was?.DisagreeingPolls ?? 0);
             views.Add(new ConsumerReplicaView
             {

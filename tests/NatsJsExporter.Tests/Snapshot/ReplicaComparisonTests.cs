@@ -55,7 +55,7 @@ public class ReplicaComparisonTests
 
         var processor = orders.Consumers.Single(c => c.Name == "PROCESSOR").Replicas;
         Assert.True(processor.Single(r => r.Server == "n2").Diverged);
-        Assert.Equal("ack_floor stream_seq 20 (leader 25), ack_floor consumer_seq 20 (leader 25)", processor.Single(r => r.Server == "n2").Difference);
+        Assert.Equal("delivered consumer_seq 27 (leader 25)", processor.Single(r => r.Server == "n2").Difference);
         Assert.False(processor.Single(r => r.Server == "n3").Diverged);
 
         var archive = Stream(second, "ORDERS_ARCHIVE").Replicas.Single(r => r.Server == "n1");
