@@ -61,6 +61,8 @@ public sealed class Poller
         });
         foreach (var conflict in result.Conflicts)
             _logger.LogWarning("Leadership conflict: {Conflict}", conflict);
+        foreach (var invalid in MonitorThresholds.NewlyInvalid(_previous, result.Snapshot))
+            _logger.LogWarning("Monitor threshold ignored: {Invalid}", invalid);
 
         var snapshot = result.Snapshot with { PollDuration = sw.Elapsed, ServersExpected = _source.ExpectedServers };
         reports = null!; // the parsed /jsz documents are dead from here on, not held to the end of this async method

@@ -22,6 +22,7 @@ public static class MetricsRenderer
         AccountMetrics.Write(w, snapshot);
         StreamMetrics.Write(w, snapshot);
         ConsumerMetrics.Write(w, snapshot);
+        MonitorThresholdMetrics.Write(w, snapshot);
         ReplicaMetrics.Write(w, snapshot);
         QuorumMetrics.Write(w, snapshot);
         RaftMetrics.Write(w, snapshot);

@@ -19,6 +19,10 @@ internal static class ReplicaMetrics
         for (int i = 0; i < streams.Length; i++)
             foreach (var r in streams[i].Replicas)
                 if (r.BehindMessages is { } b) w.Sample(sets[i], b, new Label("peer", r.Server));
+        w.Family("natsjs_stream_replica_last_seq", MetricType.Gauge, "This replica's own last sequence, as its server reports it (unchanged while its copy makes no progress).");
+        for (int i = 0; i < streams.Length; i++)
+            foreach (var r in streams[i].Replicas)
+                w.Sample(sets[i], r.LastSeq, new Label("peer", r.Server));
         w.Family("natsjs_stream_replica_diverged", MetricType.Gauge, "1 when the replica, at the leader's last sequence, held different messages, first sequence or bytes in two consecutive polls.");
         for (int i = 0; i < streams.Length; i++)
             foreach (var r in streams[i].Replicas)
@@ -33,6 +37,10 @@ internal static class ReplicaMetrics
         foreach (var (set, c) in consumers)
             foreach (var r in c.Replicas)
                 if (r.BehindMessages is { } b) w.Sample(set, b, new Label("peer", r.Server));
+        w.Family("natsjs_consumer_replica_ack_floor_stream_seq", MetricType.Gauge, "This replica's own ack floor stream sequence, as its server reports it.");
+        foreach (var (set, c) in consumers)
+            foreach (var r in c.Replicas)
+                w.Sample(set, r.AckFloorStreamSeq, new Label("peer", r.Server));
         w.Family("natsjs_consumer_replica_diverged", MetricType.Gauge, "1 when the replica, at the leader's delivered stream sequence, held a different delivered consumer sequence or ack floor in two consecutive polls.");
         foreach (var (set, c) in consumers)
             foreach (var r in c.Replicas)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace NatsJsExporter.Model;
@@ -121,6 +122,9 @@ public sealed record StreamConfigDto
     public long NumReplicas { get; init; }
     public long MaxMsgs { get; init; }
     public long MaxBytes { get; init; }
+    /// <summary>2.10+: only the `io.nats.monitor.*` entries are kept (see <see cref="MonitorMetadataConverter"/>).</summary>
+    [JsonConverter(typeof(MonitorMetadataConverter))]
+    public Dictionary<string, string>? Metadata { get; init; }
 }
 
 public sealed record StreamStateDto
@@ -181,6 +185,9 @@ public sealed record ConsumerConfigDto
     public string? AckPolicy { get; init; }
     public long MaxAckPending { get; init; }
     public long NumReplicas { get; init; }
+    /// <summary>2.10+: only the `io.nats.monitor.*` entries are kept (see <see cref="MonitorMetadataConverter"/>).</summary>
+    [JsonConverter(typeof(MonitorMetadataConverter))]
+    public Dictionary<string, string>? Metadata { get; init; }
 }
 
 public sealed record SequenceInfoDto
@@ -189,6 +196,56 @@ public sealed record SequenceInfoDto
     public ulong StreamSeq { get; init; }
     /// <summary>2.10+.</summary>
     public DateTimeOffset? LastActive { get; init; }
+}
+
+/// <summary>
+/// Reads a stream's or consumer's `metadata` object keeping only the `io.nats.monitor.*` entries
+/// (natscli's per-asset check thresholds): 2.11+ servers add `_nats.*` entries to every asset, and
+/// user metadata may be large, so nothing else is materialized. A non-string value is skipped
+/// (as if absent), never an error for the whole answer. Null when no monitor entry is present.
+/// </summary>
+public sealed class MonitorMetadataConverter : JsonConverter<Dictionary<string, string>?>
+{
+    /// <summary>The prefix natscli's checks read (nats-io/jsm.go monitor package).</summary>
+    public const string Prefix = "io.nats.monitor.";
+
+    public override bool HandleNull => true;
+
+    public override Dictionary<string, string>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.Null) return null;
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return null;
+        }
+        Dictionary<string, string>? kept = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            bool monitor = !reader.HasValueSequence && !reader.ValueIsEscaped
+                ? reader.ValueSpan.StartsWith("io.nats.monitor."u8)
+                : reader.GetString()!.StartsWith(Prefix, StringComparison.Ordinal);
+            string? key = monitor ? reader.GetString() : null;
+            reader.Read();
+            if (key is not null && reader.TokenType == JsonTokenType.String)
+                (kept ??= new Dictionary<string, string>(StringComparer.Ordinal))[key] = reader.GetString()!;
+            else
+                reader.Skip();
+        }
+        return kept;
+    }
+
+    public override void Write(Utf8JsonWriter writer, Dictionary<string, string>? value, JsonSerializerOptions options)
+    {
+        if (value is null)
+        {
+            writer.WriteNullValue();
+            return;
+        }
+        writer.WriteStartObject();
+        foreach (var (k, v) in value) writer.WriteString(k, v);
+        writer.WriteEndObject();
+    }
 }
 
 /// <summary>The few fields of /varz the exporter needs: who answered.</summary>

@@ -179,6 +179,9 @@ public sealed record StreamView
     public string? LastKnownLeader { get; init; }
     /// <summary>Each server's own copy of the stream beside the leader's (replicated streams only; see <see cref="ReplicaComparison"/>).</summary>
     public IReadOnlyList<StreamReplicaView> Replicas { get; init; } = [];
+    /// <summary>natscli check thresholds from the stream's `io.nats.monitor.*` metadata (2.10+); null when none is set.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public MonitorSettings? Monitor { get; init; }
 }
 
 public sealed record StreamSourceView
@@ -213,4 +216,7 @@ public sealed record ConsumerView
     public required IReadOnlyList<PeerView> Peers { get; init; }
     /// <summary>Each server's own copy of the consumer's state beside the leader's (replicated consumers only).</summary>
     public IReadOnlyList<ConsumerReplicaView> Replicas { get; init; } = [];
+    /// <summary>natscli check thresholds from the consumer's `io.nats.monitor.*` metadata (2.10+); null when none is set.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public MonitorSettings? Monitor { get; init; }
 }

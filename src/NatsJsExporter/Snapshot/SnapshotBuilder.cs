@@ -244,6 +244,7 @@ public static class SnapshotBuilder
                 Consumers = filter.Consumers ? BuildConsumers(DomainPrefix(domain) + account, name, replicas, known, filter, conflicts, reportsPaused) : [],
                 LeaderChanges = changes,
                 LastKnownLeader = lastKnown,
+                Monitor = MonitorThresholds.From(cfg?.Metadata, consumer: false),
             });
         }
         streams.Sort((a, b) =>
@@ -359,6 +360,7 @@ public static class SnapshotBuilder
                 Leader = res.Leader,
                 StateFrom = res.StateSource.Server,
                 Peers = res.Peers,
+                Monitor = MonitorThresholds.From(ci.Config?.Metadata, consumer: true),
             });
         }
         result.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));

@@ -42,6 +42,7 @@ public enum ProblemKind
     [JsonStringEnumMemberName("healthz_error")] HealthzError,
     [JsonStringEnumMemberName("replica_diverged")] ReplicaDiverged,
     [JsonStringEnumMemberName("replica_behind")] ReplicaBehind,
+    [JsonStringEnumMemberName("monitor_threshold_invalid")] MonitorThresholdInvalid,
 }
 
 public static class ProblemKinds
@@ -86,6 +87,7 @@ public static class ProblemKinds
         ProblemKind.HealthzError => "healthz_error",
         ProblemKind.ReplicaDiverged => "replica_diverged",
         ProblemKind.ReplicaBehind => "replica_behind",
+        ProblemKind.MonitorThresholdInvalid => "monitor_threshold_invalid",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }
@@ -283,10 +285,14 @@ public static class HealthCheck
                 AddStream(ProblemKind.MirrorError, $"stream {name}: mirror of {st.Mirror.Name} reports an error: {mirrorError}", source: st.Mirror.Name);
             foreach (var src in st.Sources.Where(x => x.Error is not null))
                 AddStream(ProblemKind.SourceError, $"stream {name}: source {src.Name} reports an error: {src.Error}", source: src.Name);
+            foreach (var x in st.Monitor?.Invalid ?? [])
+                AddStream(ProblemKind.MonitorThresholdInvalid, MonitorThresholds.Describe(st.Domain, st.Account, st.Name, null, x));
 
             foreach (var c in st.Consumers)
             {
                 string cname = $"consumer {name} > {c.Name}";
+                foreach (var x in c.Monitor?.Invalid ?? [])
+                    AddStream(ProblemKind.MonitorThresholdInvalid, MonitorThresholds.Describe(st.Domain, st.Account, st.Name, c.Name, x), consumer: c.Name);
                 if (!c.HasLeader)
                 {
                     AddStream(ProblemKind.ConsumerLeaderMissing, $"{cname} has no leader: nothing is delivered", consumer: c.Name);
