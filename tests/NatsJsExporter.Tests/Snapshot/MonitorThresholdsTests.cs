@@ -238,4 +238,22 @@ public class MonitorThresholdsTests
         Assert.Contains("12\\u000a999", line);
         Assert.Contains("…", line);
     }
+
+    [Fact]
+    public void The_snapshot_document_lists_thresholds_and_bad_values_only_for_assets_that_set_keys()
+    {
+        var s = Fixtures.Snapshot(Fixture);
+        var now = Fixtures.CollectedAt.AddSeconds(1);
+        using var doc = JsonDocument.Parse(SnapshotDocument.Serialize(SnapshotDocument.From(s, HealthCheck.Evaluate(s, now), now, "test")));
+        var streams = doc.RootElement.GetProperty("streams").EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!);
+        Assert.False(streams["EVENTS"].TryGetProperty("monitor", out _));
+        var archive = streams["ORDERS_ARCHIVE"].GetProperty("monitor");
+        var seen = archive.GetProperty("thresholds").EnumerateArray().Single(t => t.GetProperty("key").GetString() == "io.nats.monitor.seen-critical");
+        Assert.Equal(90, seen.GetProperty("value").GetDouble());
+        var bad = streams["LIMITED"].GetProperty("monitor").GetProperty("invalid").EnumerateArray()
+            .Select(x => (x.GetProperty("key").GetString(), x.GetProperty("value").GetString())).ToArray();
+        Assert.Equal([("io.nats.monitor.peer-seen-critical", "30"), ("io.nats.monitor.msgs-critical", "lots")], bad);
+        var audit = streams["ORDERS"].GetProperty("consumers").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "AUDIT");
+        Assert.Equal("soon", audit.GetProperty("monitor").GetProperty("invalid")[0].GetProperty("value").GetString());
+    }
 }
