@@ -37,10 +37,10 @@ internal static class ReplicaMetrics
         foreach (var (set, c) in consumers)
             foreach (var r in c.Replicas)
                 if (r.BehindMessages is { } b) w.Sample(set, b, new Label("peer", r.Server));
-        w.Family("natsjs_consumer_replica_ack_floor_stream_seq", MetricType.Gauge, "This replica's own ack floor stream sequence, as its server reports it (absent where not compared: followers before 2.10 report 0).");
+        w.Family("natsjs_consumer_replica_ack_floor_stream_seq", MetricType.Gauge, "This replica's own ack floor stream sequence, as its server reports it (absent for followers before 2.10, which report 0).");
         foreach (var (set, c) in consumers)
             foreach (var r in c.Replicas)
-                if (r.BehindMessages is not null) w.Sample(set, r.AckFloorStreamSeq, new Label("peer", r.Server));
+                if (r.OwnStateReported) w.Sample(set, r.AckFloorStreamSeq, new Label("peer", r.Server));
         w.Family("natsjs_consumer_replica_diverged", MetricType.Gauge, "1 when the replica, at the leader's delivered stream sequence, held a different delivered consumer sequence or ack floor in two consecutive polls.");
         foreach (var (set, c) in consumers)
             foreach (var r in c.Replicas)

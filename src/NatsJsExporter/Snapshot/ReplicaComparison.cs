@@ -40,6 +40,9 @@ public sealed record ConsumerReplicaView
     public ulong DeliveredConsumerSeq { get; init; }
     public ulong AckFloorStreamSeq { get; init; }
     public ulong AckFloorConsumerSeq { get; init; }
+    /// <summary>False for a follower on a server before 2.10, whose delivered and ack floor are 0, not its replicated state.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool OwnStateReported { get; init; } = true;
     /// <summary>The leader's delivered stream sequence minus this replica's (0 when level or ahead); null when not compared.</summary>
     public ulong? BehindMessages { get; init; }
     public bool FallingBehind { get; init; }
@@ -195,6 +198,7 @@ public static class ReplicaComparison
                 DeliveredConsumerSeq = dConsumer,
                 AckFloorStreamSeq = aStream,
                 AckFloorConsumerSeq = aConsumer,
+                OwnStateReported = isLeader || followerStateKnown,
                 // The leader is never behind itself, also where its followers cannot be compared (2.9).
                 BehindMessages = isLeader ? 0 : lead is null ? null : Behind(leadDelivered, dStream),
                 FallingBehind = lead is not null && dStream < leadDelivered && old is not null && dStream < old.DeliveredStreamSeq,
