@@ -15,6 +15,7 @@ public sealed record HealthzResponse
     public string? Status { get; init; }
     public int StatusCode { get; init; }
     public string? Error { get; init; }
+    [JsonConverter(typeof(NullSkippingListConverter<HealthzErrorDto>))]
     public List<HealthzErrorDto>? Errors { get; init; }
 }
 
@@ -44,6 +45,7 @@ public sealed record HealthzRequestOptions
     public bool Details { get; init; }
     public string? ServerName { get; init; }
     public string? Cluster { get; init; }
+    [JsonConverter(typeof(NullSkippingListConverter<string>))]
     public List<string>? Tags { get; init; }
     public string? Domain { get; init; }
 }

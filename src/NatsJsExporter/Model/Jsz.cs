@@ -29,6 +29,7 @@ public sealed record JszResponse
     /// <summary>2.11.11/2.12.1+ with raft=true: consumers this server leads.</summary>
     public long? ConsumersLeader { get; init; }
     public MetaClusterDto? MetaCluster { get; init; }
+    [JsonConverter(typeof(NullSkippingListConverter<AccountDetailDto>))]
     public List<AccountDetailDto>? AccountDetails { get; init; }
     /// <summary>2.10.28/2.11.2+: total number of accounts, for paging.</summary>
     public long? Total { get; init; }
@@ -54,6 +55,7 @@ public sealed record MetaClusterDto
     public string? Name { get; init; }
     public string? Leader { get; init; }
     public string? Peer { get; init; }
+    [JsonConverter(typeof(NullSkippingListConverter<PeerInfoDto>))]
     public List<PeerInfoDto>? Replicas { get; init; }
     public long ClusterSize { get; init; }
     /// <summary>2.10.21+.</summary>
@@ -88,6 +90,7 @@ public sealed record AccountDetailDto
     public ulong ReservedMemory { get; init; }
     public ulong ReservedStorage { get; init; }
     public ApiStatsDto? Api { get; init; }
+    [JsonConverter(typeof(NullSkippingListConverter<StreamDetailDto>))]
     public List<StreamDetailDto>? StreamDetail { get; init; }
 }
 
@@ -96,6 +99,7 @@ public sealed record ClusterInfoDto
     public string? Name { get; init; }
     public string? Leader { get; init; }
     public DateTimeOffset? LeaderSince { get; init; }
+    [JsonConverter(typeof(NullSkippingListConverter<PeerInfoDto>))]
     public List<PeerInfoDto>? Replicas { get; init; }
     /// <summary>2.10.4+ with raft=true: the Raft group name (S-R3F-..., C-R3F-...), as /raftz lists it.</summary>
     public string? RaftGroup { get; init; }
@@ -108,14 +112,17 @@ public sealed record StreamDetailDto
     public ClusterInfoDto? Cluster { get; init; }
     public StreamConfigDto? Config { get; init; }
     public StreamStateDto? State { get; init; }
+    [JsonConverter(typeof(NullSkippingListConverter<ConsumerInfoDto>))]
     public List<ConsumerInfoDto>? ConsumerDetail { get; init; }
     public StreamSourceInfoDto? Mirror { get; init; }
+    [JsonConverter(typeof(NullSkippingListConverter<StreamSourceInfoDto>))]
     public List<StreamSourceInfoDto>? Sources { get; init; }
 }
 
 public sealed record StreamConfigDto
 {
     public string? Name { get; init; }
+    [JsonConverter(typeof(NullSkippingListConverter<string>))]
     public List<string>? Subjects { get; init; }
     public string? Retention { get; init; }
     public string? Storage { get; init; }
@@ -279,6 +286,7 @@ public sealed record ServerInfoDto
     public string? Cluster { get; init; }
     public string? Domain { get; init; }
     public string? Ver { get; init; }
+    [JsonConverter(typeof(NullSkippingListConverter<string>))]
     public List<string>? Tags { get; init; }
 }
 
@@ -295,6 +303,7 @@ public sealed record JszRequestOptions
     public bool Raft { get; init; }
     public string? ServerName { get; init; }
     public string? Cluster { get; init; }
+    [JsonConverter(typeof(NullSkippingListConverter<string>))]
     public List<string>? Tags { get; init; }
     public string? Domain { get; init; }
 }
