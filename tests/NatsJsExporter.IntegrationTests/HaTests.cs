@@ -204,7 +204,14 @@ public sealed class HaTests(ITestOutputHelper output)
         await webhook.WaitForAsync("NatsJsMetaQuorumMarginZero firing from both shards",
             _ => webhook.Received.Where(n => n.Status == "firing" && n.AlertName == "NatsJsMetaQuorumMarginZero")
                 .Select(n => n["instance"]).Distinct().Count() == 2, TimeSpan.FromSeconds(60));
-        await Task.Delay(TimeSpan.FromSeconds(10));
+        // Every server-level alert notified so far from both shards (a shard's copy may lag the
+        // other's by an evaluation), then a few seconds for anything still on its way.
+        await webhook.WaitForAsync("every server-level alert from both shards", _ =>
+        {
+            var serverLevel = webhook.Received.Where(n => n.Status == "firing" && !n.Labels.ContainsKey("account")).ToList();
+            return serverLevel.GroupBy(n => n.AlertName).All(g => g.Select(n => n["instance"]).Distinct().Count() == 2);
+        }, TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(3));
         output.WriteLine($"server down {down.Elapsed.TotalSeconds:0}s; test took {total.Elapsed.TotalSeconds:0}s; notifications:");
         var received = webhook.Received.Where(n => n.Status == "firing").ToList();
         foreach (var n in received) output.WriteLine("  " + n);
