@@ -13,14 +13,44 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Converge = TimeSpan.FromSeconds(30);
 
-    /// <summary>Every scenario runs on every server generation, through both sources, and asserts the same metrics.</summary>
-    public static TheoryData<string, string> Versions
+    /// <summary>
+    /// Every scenario runs on every server generation, through both sources at once: one cluster,
+    /// an HTTP-mode and a system-account exporter side by side, the same assertions on each (the
+    /// two watch the same events, and one cluster per generation instead of two halves the matrix's time).
+    /// </summary>
+    public static TheoryData<string> Versions => NatsVersions.All;
+
+    private static readonly string[] Modes = ["http", "system"];
+
+    /// <summary>One exporter per mode on the same cluster; disposing stops them all.</summary>
+    private sealed class Exporters(List<(string Mode, ExporterProcess Exporter)> all) : IAsyncDisposable
     {
-        get
+        public IReadOnlyList<(string Mode, ExporterProcess Exporter)> All => all;
+
+        public static async Task<Exporters> StartAsync(NatsCluster cluster)
         {
-            var data = new TheoryData<string, string>();
-            foreach (var version in NatsVersions.All) foreach (var mode in new[] { "http", "system" }) data.Add(version, mode);
-            return data;
+            // Side by side: each start waits for its first poll.
+            var starts = Modes.Select(mode => (mode, Task: StartExporterAsync(cluster, mode))).ToList();
+            try
+            {
+                await Task.WhenAll(starts.Select(x => x.Task));
+                return new Exporters(starts.Select(x => (x.mode, x.Task.Result)).ToList());
+            }
+            catch
+            {
+                foreach (var (_, t) in starts)
+                    if (t.IsCompletedSuccessfully) await t.Result.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>Each exporter waits for the condition at the same time (the same deadline after the same event).</summary>
+        public async Task<Exposition[]> WaitForAsync(string what, Func<Exposition, bool> condition, TimeSpan timeout) =>
+            await Task.WhenAll(all.Select(x => x.Exporter.WaitForAsync($"[{x.Mode} mode] {what}", condition, timeout)));
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var (_, e) in all) await e.DisposeAsync();
         }
     }
 
@@ -37,7 +67,7 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Versions))]
-    public async Task Healthy_cluster_shows_each_stream_once_with_its_leader_and_all_peers_current(string version, string mode)
+    public async Task Healthy_cluster_shows_each_stream_once_with_its_leader_and_all_peers_current_and_a_deleted_stream_leaves_on_the_next_poll(string version)
     {
         await using var cluster = await NatsCluster.StartAsync(binary: NatsVersions.Binary(version));
         await using var demo = await Demo.ConnectAsync(cluster);
@@ -46,14 +76,28 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
         await demo.CreateStreamAsync("EVENTS", replicas: 1, NATS.Client.JetStream.Models.StreamConfigStorage.Memory);
         await demo.PublishAsync("ORDERS", 25);
         await demo.PublishAsync("EVENTS", 5);
-        await using var exporter = await StartExporterAsync(cluster, mode);
+        await using var exporters = await Exporters.StartAsync(cluster);
 
-        var m = await exporter.WaitForAsync("ORDERS has 25 messages, EVENTS 5, and ORDERS and PROCESSOR 3 current peers each", e =>
+        var ms = await exporters.WaitForAsync("ORDERS has 25 messages, EVENTS 5, and ORDERS and PROCESSOR 3 current peers each", e =>
             e.Value("natsjs_stream_messages", L("stream", "ORDERS")) == 25
             && e.Value("natsjs_stream_messages", L("stream", "EVENTS")) == 5
             && e.Find("natsjs_stream_peer_current", L("stream", "ORDERS")).Count(s => s.Value == 1) == 3
             && e.Find("natsjs_consumer_peer_current", L("consumer", "PROCESSOR")).Count(s => s.Value == 1) == 3, Converge);
+        var leader = await cluster.StreamLeaderAsync("ORDERS");
+        var metaLeader = await cluster.MetaLeaderAsync();
+        for (int i = 0; i < Modes.Length; i++)
+            await AssertHealthyAsync(ms[i], exporters.All[i].Exporter, cluster, leader, metaLeader);
 
+        // Deleting the R3 stream (with its consumer) removes every series of it on the next poll;
+        // the other stream stays. (The same cluster: one start per server generation, not two.)
+        await demo.DeleteStreamAsync("ORDERS");
+        var afters = await exporters.WaitForAsync("no ORDERS series", e =>
+            !e.Samples.Any(s => s["stream"] == "ORDERS"), TimeSpan.FromSeconds(10));
+        Assert.All(afters, after => Assert.NotEmpty(after.Find("natsjs_stream_info", L("stream", "EVENTS"))));
+    }
+
+    private static async Task AssertHealthyAsync(Exposition m, ExporterProcess exporter, NatsCluster cluster, string? leader, string? metaLeader)
+    {
         // One series set per stream, whichever servers host it.
         Assert.Single(m.Find("natsjs_stream_messages", L("stream", "ORDERS")));
         Assert.Single(m.Find("natsjs_stream_info", L("stream", "ORDERS"), L("storage", "file"), L("cluster", "c1")));
@@ -68,7 +112,6 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
         Assert.Single(m.Find("natsjs_consumer_peer_is_leader", L("consumer", "PROCESSOR")), s => s.Value == 1);
 
         // The leader is marked, on the server the cluster says leads.
-        var leader = await cluster.StreamLeaderAsync("ORDERS");
         var marked = Assert.Single(m.Find("natsjs_stream_peer_is_leader", L("stream", "ORDERS")), s => s.Value == 1);
         Assert.Equal(leader, marked["peer"]);
         Assert.Equal(["n1", "n2", "n3"], m.Find("natsjs_stream_peer_is_leader", L("stream", "ORDERS")).Select(s => s["peer"]).Order());
@@ -82,7 +125,7 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
         // Server-level counts are per replica: ORDERS (R3) counts on all three, EVENTS (R1) on one.
         Assert.Equal(4, m.Find("natsjs_server_streams").Sum(s => s.Value));
         Assert.Equal(1, m.Value("natsjs_meta_has_leader", L("cluster", "c1")));
-        Assert.Equal(await cluster.MetaLeaderAsync(), Assert.Single(m.Find("natsjs_meta_is_leader"), s => s.Value == 1)["server"]);
+        Assert.Equal(metaLeader, Assert.Single(m.Find("natsjs_meta_is_leader"), s => s.Value == 1)["server"]);
         Assert.Equal(3, m.Find("natsjs_meta_peer_current").Count(s => s.Value == 1));
         Assert.Equal(25 + 5, m.Find("natsjs_stream_messages").Sum(s => s.Value));
 
@@ -99,14 +142,14 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Versions))]
-    public async Task A_frozen_replica_turns_outdated_with_growing_lag_and_recovers_when_resumed(string version, string mode)
+    public async Task A_frozen_replica_turns_outdated_with_growing_lag_and_recovers_when_resumed_then_killing_the_meta_leader_moves_leadership(string version)
     {
         await using var cluster = await NatsCluster.StartAsync(binary: NatsVersions.Binary(version));
         await using var demo = await Demo.ConnectAsync(cluster);
         await demo.CreateStreamAsync("ORDERS", replicas: 3);
         await demo.PublishAsync("ORDERS", 10);
-        await using var exporter = await StartExporterAsync(cluster, mode);
-        await exporter.WaitForAsync("all ORDERS peers current", e =>
+        await using var exporters = await Exporters.StartAsync(cluster);
+        await exporters.WaitForAsync("all ORDERS peers current", e =>
             e.Find("natsjs_stream_peer_current", L("stream", "ORDERS")).Count(s => s.Value == 1) == 3, Converge);
 
         // Freeze a follower that does not lead the meta group either, so only the replica suffers.
@@ -121,68 +164,54 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output)
         cluster.Freeze(victim);
         try
         {
-            var outdated = await exporter.WaitForAsync($"{victim} outdated on ORDERS", e =>
-                e.Value("natsjs_stream_peer_current", L("stream", "ORDERS"), L("peer", victim)) == 0, Converge);
-            output.WriteLine($"{victim} reported outdated {sw.Elapsed.TotalSeconds:0.0}s after SIGSTOP");
-            var lag1 = outdated.Value("natsjs_stream_peer_lag", L("stream", "ORDERS"), L("peer", victim))!.Value;
-            await exporter.WaitForAsync($"{victim} lag grows past {lag1}", e =>
-                e.Value("natsjs_stream_peer_lag", L("stream", "ORDERS"), L("peer", victim)) > lag1, Converge);
-            var down = await exporter.MetricsAsync();
-            Assert.Equal(0, down.Value("natsjs_up", L("server", victim)));
-            Assert.Equal(1, down.Value("natsjs_up", L("server", streamLeader!)));
-            Assert.Equal(1, down.Value("natsjs_stream_has_leader", L("stream", "ORDERS")));
+            await Task.WhenAll(exporters.All.Select(async x =>
+            {
+                var (mode, exporter) = x;
+                var outdated = await exporter.WaitForAsync($"[{mode} mode] {victim} outdated on ORDERS", e =>
+                    e.Value("natsjs_stream_peer_current", L("stream", "ORDERS"), L("peer", victim)) == 0, Converge);
+                output.WriteLine($"{mode}: {victim} reported outdated {sw.Elapsed.TotalSeconds:0.0}s after SIGSTOP");
+                var lag1 = outdated.Value("natsjs_stream_peer_lag", L("stream", "ORDERS"), L("peer", victim))!.Value;
+                await exporter.WaitForAsync($"[{mode} mode] {victim} lag grows past {lag1}", e =>
+                    e.Value("natsjs_stream_peer_lag", L("stream", "ORDERS"), L("peer", victim)) > lag1, Converge);
+                var down = await exporter.MetricsAsync();
+                Assert.True(down.Value("natsjs_up", L("server", victim)) == 0, $"[{mode} mode] natsjs_up of frozen {victim}");
+                Assert.True(down.Value("natsjs_up", L("server", streamLeader!)) == 1, $"[{mode} mode] natsjs_up of leader {streamLeader}");
+                Assert.True(down.Value("natsjs_stream_has_leader", L("stream", "ORDERS")) == 1, $"[{mode} mode] ORDERS has a leader");
+            }));
         }
         finally
         {
             cluster.Resume(victim);
         }
 
-        await exporter.WaitForAsync($"{victim} current again", e =>
+        await exporters.WaitForAsync($"{victim} current again", e =>
             e.Value("natsjs_stream_peer_current", L("stream", "ORDERS"), L("peer", victim)) == 1
             && e.Value("natsjs_up", L("server", victim)) == 1, Converge);
         publishing.Cancel();
         await publisher;
-    }
 
-    [Theory]
-    [MemberData(nameof(Versions))]
-    public async Task Killing_the_meta_leader_moves_leadership_to_another_server(string version, string mode)
-    {
-        await using var cluster = await NatsCluster.StartAsync(binary: NatsVersions.Binary(version));
-        await using var exporter = await StartExporterAsync(cluster, mode);
-        var before = await exporter.WaitForAsync("a meta leader", e => e.Find("natsjs_meta_is_leader").Count(s => s.Value == 1) == 1, Converge);
-        var oldLeader = Assert.Single(before.Find("natsjs_meta_is_leader"), s => s.Value == 1)["server"];
+        // Then the meta leader is killed, on the same recovered cluster (one start per server
+        // generation for both scenarios): leadership moves to another server.
+        var before = await exporters.WaitForAsync("a meta leader", e => e.Find("natsjs_meta_is_leader").Count(s => s.Value == 1) == 1, Converge);
+        var oldLeader = Assert.Single(before[0].Find("natsjs_meta_is_leader"), s => s.Value == 1)["server"];
+        var named = before.Select(m => m.Find("natsjs_meta_is_leader").Single(s => s.Value == 1)["server"]).ToArray();
+        Assert.True(named.All(n => n == oldLeader), $"the two modes name different meta leaders: {string.Join(", ", named)}");
 
         cluster.Kill(oldLeader);
-        var after = await exporter.WaitForAsync("a new meta leader", e =>
+        var afters = await exporters.WaitForAsync("a new meta leader", e =>
             e.Find("natsjs_meta_is_leader").Count(s => s.Value == 1) == 1
             && e.Find("natsjs_meta_is_leader").Single(s => s.Value == 1)["server"] != oldLeader, Converge);
 
-        Assert.Equal(0, after.Value("natsjs_up", L("server", oldLeader)));
-        Assert.Equal(0, after.Value("natsjs_meta_is_leader", L("server", oldLeader)));
-        Assert.Equal(1, after.Value("natsjs_meta_has_leader", L("cluster", "c1")));
-        Assert.True(after.Value("natsjs_meta_leader_changes_total", L("cluster", "c1")) >= 1, "the leader change is counted");
-        Assert.Equal(await cluster.MetaLeaderAsync(), after.Find("natsjs_meta_is_leader").Single(s => s.Value == 1)["server"]);
-    }
-
-    [Theory]
-    [MemberData(nameof(Versions))]
-    public async Task Deleting_a_stream_removes_its_series_on_the_next_poll(string version, string mode)
-    {
-        await using var cluster = await NatsCluster.StartAsync(binary: NatsVersions.Binary(version));
-        await using var demo = await Demo.ConnectAsync(cluster);
-        await demo.CreateStreamAsync("ORDERS", replicas: 3);
-        await demo.CreateStreamAsync("KEEP", replicas: 3);
-        await demo.CreateConsumerAsync("ORDERS", "PROCESSOR");
-        await using var exporter = await StartExporterAsync(cluster, mode);
-        await exporter.WaitForAsync("ORDERS and its consumer are exported", e =>
-            e.Find("natsjs_stream_info", L("stream", "ORDERS")).Any()
-            && e.Find("natsjs_consumer_info", L("stream", "ORDERS")).Any(), Converge);
-
-        await demo.DeleteStreamAsync("ORDERS");
-        var after = await exporter.WaitForAsync("no ORDERS series", e =>
-            !e.Samples.Any(s => s["stream"] == "ORDERS"), TimeSpan.FromSeconds(10));
-        Assert.NotEmpty(after.Find("natsjs_stream_info", L("stream", "KEEP")));
+        var newLeader = await cluster.MetaLeaderAsync();
+        for (int i = 0; i < Modes.Length; i++)
+        {
+            var (mode, after) = (Modes[i], afters[i]);
+            Assert.True(after.Value("natsjs_up", L("server", oldLeader)) == 0, $"[{mode} mode] natsjs_up of killed {oldLeader}");
+            Assert.True(after.Value("natsjs_meta_is_leader", L("server", oldLeader)) == 0, $"[{mode} mode] {oldLeader} still leads");
+            Assert.True(after.Value("natsjs_meta_has_leader", L("cluster", "c1")) == 1, $"[{mode} mode] natsjs_meta_has_leader");
+            Assert.True(after.Value("natsjs_meta_leader_changes_total", L("cluster", "c1")) >= 1, $"[{mode} mode] the leader change is counted");
+            Assert.Equal(newLeader, after.Find("natsjs_meta_is_leader").Single(s => s.Value == 1)["server"]);
+        }
     }
 }
 

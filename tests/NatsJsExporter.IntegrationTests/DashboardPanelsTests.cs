@@ -128,10 +128,11 @@ public sealed partial class DashboardPanelsTests(ITestOutputHelper output)
                 && e.Value("natsjs_consumer_delivered_stream_seq", L("consumer", "PROCESSOR")) > 0, Converge);
             output.WriteLine($"{sw.Elapsed.TotalSeconds:0.0}s exporter reports every asset");
 
-            // rate()/increase() need samples: wait until Prometheus holds at least 20 s of them.
-            await WaitForQueryAsync(prometheus, "Prometheus holds 20 s of samples",
-                "count_over_time(natsjs_servers_expected[1m]) >= 20", Converge);
-            output.WriteLine($"{sw.Elapsed.TotalSeconds:0.0}s Prometheus has 20 s of data; running {queries.Count} panel queries");
+            // rate()/increase() need samples: wait until Prometheus holds a full $__rate_interval
+            // window (15 s, see Expand) of them and one more.
+            await WaitForQueryAsync(prometheus, "Prometheus holds 16 s of samples",
+                "count_over_time(natsjs_servers_expected[1m]) >= 16", Converge);
+            output.WriteLine($"{sw.Elapsed.TotalSeconds:0.0}s Prometheus has 16 s of data; running {queries.Count} panel queries");
 
             // Every panel query (and every variable query) returns data. Failures get two more
             // chances a few seconds apart, then all of them are reported at once.

@@ -25,8 +25,12 @@ namespace NatsJsExporter.IntegrationTests;
 /// (<c>without (...)</c>), so alerts from two different instances would be two alerts.</item>
 /// </list>
 /// The incident: a NATS server is killed and stays down until its alerts have fired
-/// (NatsJsDataStale, NatsJsStreamReplicaUnhealthy, NatsJsTargetDown, NatsJsServersMissing, ...);
-/// then it is started again and everything resolves.
+/// (NatsJsStreamQuorumMarginZero, NatsJsTargetDown, NatsJsDataStale, NatsJsServersMissing, ...);
+/// then it is started again and everything resolves. It comes back before NatsJsServerOffline
+/// (the meta leader has not heard from it for 45 s, <c>for: 0s</c>: shortening <c>for:</c> does
+/// not bring it forward) would fire and inhibit those alerts, holding back their resolutions; the
+/// alerts whose threshold is a last-seen clock (NatsJsServerOffline, NatsJsStreamReplicaUnhealthy)
+/// are AlertingEndToEndTests' job.
 /// Every alert must reach the webhook exactly once firing and at most once resolved, although
 /// both Prometheus servers fire it (asserted) and both send it to Alertmanager (asserted).
 /// <para>
@@ -47,6 +51,10 @@ namespace NatsJsExporter.IntegrationTests;
 public sealed class HaTests(ITestOutputHelper output)
 {
     private const string Instance = "natsjs-east";
+    /// <summary>The stream alert of these tests: one R3 replica down leaves ORDERS exactly a quorum (warning, 2m shipped, 10s here).</summary>
+    private const string StreamAlert = "NatsJsStreamQuorumMarginZero";
+    /// <summary>NatsJsServerOffline's threshold (natsjs_meta_peer_last_seen_seconds &gt;= 45, for: 0s).</summary>
+    private static readonly TimeSpan ServerOfflineAfter = TimeSpan.FromSeconds(45);
     private static readonly TimeSpan Converge = TimeSpan.FromSeconds(60);
 
     [Fact]
@@ -85,19 +93,19 @@ public sealed class HaTests(ITestOutputHelper output)
 
         var down = Stopwatch.StartNew();
         cluster.Kill(victim);
-        var replicaAlert = await webhook.WaitForAsync($"NatsJsStreamReplicaUnhealthy firing for {victim}",
-            n => n.Status == "firing" && n.AlertName == "NatsJsStreamReplicaUnhealthy" && n["peer"] == victim, TimeSpan.FromSeconds(120));
+        var streamAlert = await webhook.WaitForAsync($"{StreamAlert} firing for ORDERS",
+            n => n.Status == "firing" && n.AlertName == StreamAlert && n["stream"] == "ORDERS", TimeSpan.FromSeconds(60));
         var targetDown = await webhook.WaitForAsync($"NatsJsTargetDown firing for {victim}",
             n => n.Status == "firing" && n.AlertName == "NatsJsTargetDown" && n["server"] == victim, TimeSpan.FromSeconds(60));
-        output.WriteLine($"kill -> NatsJsStreamReplicaUnhealthy firing notification {down.Elapsed.TotalSeconds:0}s " +
-            $"(for: {rules.TestFor["NatsJsStreamReplicaUnhealthy"]}, shipped {rules.ShippedFor["NatsJsStreamReplicaUnhealthy"]})");
+        output.WriteLine($"kill -> {StreamAlert} firing notification {down.Elapsed.TotalSeconds:0}s " +
+            $"(for: {rules.TestFor[StreamAlert]}, shipped {rules.ShippedFor[StreamAlert]})");
         // A duplicate can only come once the later replica fires and sends too: wait until both
         // fire the same alerts, then for its notification to get through (evaluation 1s, then
         // Alertmanager's group_interval 1s), with margin.
         await WaitForAsync("both replicas fire the same alerts", async () =>
         {
             var (a, b) = (await FiringAsync(prometheusA), await FiringAsync(prometheusB));
-            return a.SetEquals(b) && a.Any(k => k.Contains("NatsJsStreamReplicaUnhealthy", StringComparison.Ordinal))
+            return a.SetEquals(b) && a.Any(k => k.Contains(StreamAlert, StringComparison.Ordinal))
                 && a.Any(k => k.Contains("NatsJsTargetDown", StringComparison.Ordinal));
         });
         await Task.Delay(TimeSpan.FromSeconds(5));
@@ -106,7 +114,7 @@ public sealed class HaTests(ITestOutputHelper output)
         // Both replicas fire it themselves and both send to Alertmanager: the deduplication is real.
         foreach (var (p, name) in new[] { (prometheusA, "a"), (prometheusB, "b") })
         {
-            var firing = await p.QueryAsync($"ALERTS{{alertname=\"NatsJsStreamReplicaUnhealthy\",alertstate=\"firing\",peer=\"{victim}\"}}");
+            var firing = await p.QueryAsync($"ALERTS{{alertname=\"{StreamAlert}\",alertstate=\"firing\",stream=\"ORDERS\"}}");
             Assert.True(firing.Count == 1, $"Prometheus {name}: {firing.ToJsonString()}");
             Assert.Equal(Instance, firing[0]!["metric"]!["instance"]!.GetValue<string>());
             var sent = await MetricSumAsync(p.BaseUrl, "prometheus_notifications_sent_total");
@@ -114,11 +122,13 @@ public sealed class HaTests(ITestOutputHelper output)
             Assert.True(sent > 0, $"Prometheus {name} sent nothing");
         }
 
+        Assert.True(down.Elapsed < ServerOfflineAfter - TimeSpan.FromSeconds(3),
+            $"{victim} down {down.Elapsed.TotalSeconds:0}s: NatsJsServerOffline ({ServerOfflineAfter.TotalSeconds:0} s) would fire and inhibit the alerts whose resolution this test checks");
         cluster.Restart(victim);
         await cluster.WaitReadyAsync(Converge);
         var restarted = Stopwatch.StartNew();
-        await webhook.WaitForAsync($"NatsJsStreamReplicaUnhealthy resolved for {victim}",
-            n => n.Status == "resolved" && n.AlertName == "NatsJsStreamReplicaUnhealthy" && n["peer"] == victim, TimeSpan.FromSeconds(120));
+        await webhook.WaitForAsync($"{StreamAlert} resolved for ORDERS",
+            n => n.Status == "resolved" && n.AlertName == StreamAlert && n["stream"] == "ORDERS", TimeSpan.FromSeconds(120));
         await webhook.WaitForAsync($"NatsJsTargetDown resolved for {victim}",
             n => n.Status == "resolved" && n.AlertName == "NatsJsTargetDown" && n["server"] == victim, TimeSpan.FromSeconds(120));
         output.WriteLine($"restart -> resolved notifications {restarted.Elapsed.TotalSeconds:0}s");
@@ -147,18 +157,20 @@ public sealed class HaTests(ITestOutputHelper output)
             Assert.True(g.Count(n => n.Status == "firing") == 1, $"{g.Key}: {g.Count(n => n.Status == "firing")} firing notifications");
             Assert.True(g.Count(n => n.Status == "resolved") <= 1, $"{g.Key}: {g.Count(n => n.Status == "resolved")} resolved notifications");
         }
-        Assert.Equal(1, received.Count(n => n.Status == "resolved" && n.AlertName == replicaAlert.AlertName && n["peer"] == victim));
+        Assert.Equal(1, received.Count(n => n.Status == "resolved" && n.AlertName == streamAlert.AlertName && n["stream"] == "ORDERS"));
         Assert.Equal(1, received.Count(n => n.Status == "resolved" && n.AlertName == targetDown.AlertName && n["server"] == victim));
-        Assert.Equal("critical", replicaAlert["severity"]);
+        Assert.Equal("warning", streamAlert["severity"]);
+        Assert.DoesNotContain(received, n => n.AlertName == "NatsJsServerOffline");
         Assert.True(amReceived >= 2 * byAlert.Count, $"Alertmanager received only {amReceived} alerts for {byAlert.Count} notified");
     }
 
     /// <summary>
     /// Account shards (ShardTests) in one Prometheus with the shipped rules and Alertmanager
-    /// example: a killed server raises each stream's replica alert ONCE (from the shard that owns
-    /// the account) but every server-level alert (here NatsJsTargetDown, NatsJsDataStale,
-    /// NatsJsServersMissing) once PER SHARD: the two copies differ only in <c>instance</c>, so
-    /// Alertmanager keeps both; grouped by [alertname, cluster] they share a group.
+    /// example: a killed server raises each stream's alert (NatsJsStreamQuorumMarginZero) ONCE
+    /// (from the shard that owns the account) but every server-level alert (here NatsJsTargetDown,
+    /// NatsJsDataStale, NatsJsServersMissing, NatsJsMetaQuorumMarginZero) once PER SHARD: the two
+    /// copies differ only in <c>instance</c>, so Alertmanager keeps both; grouped by
+    /// [alertname, cluster] they share a group.
     /// </summary>
     [Fact]
     public async Task Account_shards_raise_account_alerts_once_and_server_alerts_once_per_shard()
@@ -184,13 +196,22 @@ public sealed class HaTests(ITestOutputHelper output)
         var down = Stopwatch.StartNew();
         cluster.Kill(victim);
         foreach (var stream in new[] { "ORDERS", "AUDIT" })
-            await webhook.WaitForAsync($"NatsJsStreamReplicaUnhealthy firing for {stream} on {victim}",
-                n => n.Status == "firing" && n.AlertName == "NatsJsStreamReplicaUnhealthy" && n["stream"] == stream && n["peer"] == victim,
-                TimeSpan.FromSeconds(120));
+            await webhook.WaitForAsync($"{StreamAlert} firing for {stream}",
+                n => n.Status == "firing" && n.AlertName == StreamAlert && n["stream"] == stream, TimeSpan.FromSeconds(60));
         await webhook.WaitForAsync($"NatsJsTargetDown firing for {victim} from both shards",
             _ => webhook.Received.Where(n => n.Status == "firing" && n.AlertName == "NatsJsTargetDown" && n["server"] == victim)
                 .Select(n => n["instance"]).Distinct().Count() == 2, TimeSpan.FromSeconds(60));
-        await Task.Delay(TimeSpan.FromSeconds(10));
+        await webhook.WaitForAsync("NatsJsMetaQuorumMarginZero firing from both shards",
+            _ => webhook.Received.Where(n => n.Status == "firing" && n.AlertName == "NatsJsMetaQuorumMarginZero")
+                .Select(n => n["instance"]).Distinct().Count() == 2, TimeSpan.FromSeconds(60));
+        // Every server-level alert notified so far from both shards (a shard's copy may lag the
+        // other's by an evaluation), then a few seconds for anything still on its way.
+        await webhook.WaitForAsync("every server-level alert from both shards", _ =>
+        {
+            var serverLevel = webhook.Received.Where(n => n.Status == "firing" && !n.Labels.ContainsKey("account")).ToList();
+            return serverLevel.GroupBy(n => n.AlertName).All(g => g.Select(n => n["instance"]).Distinct().Count() == 2);
+        }, TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(3));
         output.WriteLine($"server down {down.Elapsed.TotalSeconds:0}s; test took {total.Elapsed.TotalSeconds:0}s; notifications:");
         var received = webhook.Received.Where(n => n.Status == "firing").ToList();
         foreach (var n in received) output.WriteLine("  " + n);
@@ -199,8 +220,8 @@ public sealed class HaTests(ITestOutputHelper output)
         // Account-scoped: one alert (one label set), from the shard that exports the account. The same
         // alert may be listed again when its group (alertname, cluster) is notified anew because the
         // other stream's alert joined it a few seconds later: that is a group update, not a second alert.
-        var orders = received.Where(n => n.AlertName == "NatsJsStreamReplicaUnhealthy" && n["stream"] == "ORDERS").ToList();
-        var audit = received.Where(n => n.AlertName == "NatsJsStreamReplicaUnhealthy" && n["stream"] == "AUDIT").ToList();
+        var orders = received.Where(n => n.AlertName == StreamAlert && n["stream"] == "ORDERS").ToList();
+        var audit = received.Where(n => n.AlertName == StreamAlert && n["stream"] == "AUDIT").ToList();
         Assert.Single(orders.Select(n => Key(n.Labels)).Distinct());
         Assert.Single(audit.Select(n => Key(n.Labels)).Distinct());
         Assert.Equal([appInstance], orders.Select(n => n["instance"]).Distinct());

@@ -8,9 +8,9 @@ namespace NatsJsExporter.IntegrationTests;
 /// <summary>
 /// Each replica's own copy beside its leader's, on a real 2.15.1 cluster: steady publishing never
 /// makes a replica look diverged (polls of different servers are not atomic), and a frozen
-/// follower's own copy is behind when it answers again and returns to 0.
+/// follower cannot report its own copy; restarted, its own copy is behind until it has caught up.
 /// Short on purpose (the suite's time budget): 30 s of steady publishing at about 1,000 msg/s,
-/// not the 2 minutes of the issue; 10 s frozen. NATSJS_STEADY_SECONDS=120 runs the issue's two
+/// not the 2 minutes of the issue; 8 s frozen. NATSJS_STEADY_SECONDS=120 runs the issue's two
 /// minutes by hand.
 /// </summary>
 [Collection("real processes")]
@@ -23,14 +23,18 @@ public sealed class ReplicaComparisonTests(ITestOutputHelper output)
     private static (string, string) L(string label, string value) => (label, value);
 
     [Fact]
-    public async Task Steady_publishing_never_shows_divergence_and_a_frozen_follower_is_behind_until_it_catches_up()
+    public async Task Steady_publishing_never_shows_divergence_and_a_frozen_then_restarted_follower_is_behind_until_it_catches_up()
     {
         await using var cluster = await NatsCluster.StartAsync(binary: NatsVersions.Binary("2.15.1"));
         await using var demo = await Demo.ConnectAsync(cluster);
         await demo.CreateStreamAsync("ORDERS", replicas: 3);
         await demo.CreateConsumerAsync("ORDERS", "PROCESSOR");
         await demo.PublishAsync("ORDERS", 10);
-        await using var exporter = await ExporterProcess.StartAsync("--monitor-urls", cluster.MonitorUrls, "--interval", "200ms", "--timeout", "180ms");
+        await using var exporter = await ExporterProcess.StartAsync("--monitor-urls", cluster.MonitorUrls, "--interval", "200ms", "--timeout", "200ms");
+        // A second exporter for the restart below, patient with a throttled server: a 1 s timeout and
+        // one round of requests per poll (/jsz beside /healthz, no /raftz after it).
+        await using var patient = await ExporterProcess.StartAsync("--monitor-urls", cluster.MonitorUrls, "--interval", "1s", "--timeout", "1s",
+            "--raftz-groups", "off");
         await exporter.WaitForAsync("every ORDERS replica level with its leader", e =>
             e.Find("natsjs_stream_replica_behind_messages", L("stream", "ORDERS")).Count(s => s.Value == 0) == 3
             && e.Find("natsjs_consumer_replica_diverged", L("consumer", "PROCESSOR")).Count() == 3, Converge);
@@ -64,41 +68,71 @@ public sealed class ReplicaComparisonTests(ITestOutputHelper output)
             output.WriteLine($"steady: {Interlocked.Read(ref published)} messages in {sw.Elapsed.TotalSeconds:0.0}s ({rate:0} msg/s), {scrapes} scrapes, " +
                 $"{compared} replica series seen, max behind {maxBehind}");
             Assert.True(rate > 500, $"the publisher reached only {rate:0} msg/s");
-            Assert.True(compared >= scrapes * 3 - 3, "the divergence series of ORDERS were missing from scrapes");
+            // Every scrape compares the 3 copies; a poll of one server that overran the 200 ms timeout on a
+            // loaded machine drops that server's series from one scrape: allow 5 % of them, no more.
+            Assert.True(compared >= scrapes * 3 * 0.95, $"the divergence series of ORDERS were missing from scrapes ({compared} of {scrapes * 3})");
 
             // Freeze a follower (not the meta leader): it cannot report its own copy while frozen.
             cluster.Freeze(victim);
+            var frozen = Stopwatch.StartNew();
+            await exporter.WaitForAsync($"{victim} down", e => e.Value("natsjs_up", L("server", victim)) == 0, Converge);
+            var during = await exporter.MetricsAsync();
+            Assert.Null(during.Value("natsjs_stream_replica_behind_messages", L("stream", "ORDERS"), L("peer", victim)));
+            var rest = TimeSpan.FromSeconds(8) - frozen.Elapsed;
+            if (rest > TimeSpan.Zero) await Task.Delay(rest);
+
+            // Then restarted, as an operator restarts a hung server. Not resumed: a resumed follower
+            // finds the leader's appends of the whole freeze queued in its route socket (8 MB fit in
+            // loopback buffers) and applies them in milliseconds, often before it answers its first
+            // /jsz (a CI run saw it level at its first report). Restarted, it recovers its store as of
+            // the freeze and must ask its leader for the rest: its own copy is behind until then. On
+            // loopback that is a few tenths of a second, so the restarted server is throttled (20 ms
+            // running in every 200 ms) until the patient exporter has read its own copy: the catch-up
+            // takes many round trips with its leader, a poll one.
+            cluster.Restart(victim);
+            var restarted = Stopwatch.StartNew();
+            double firstBehind = -1, maxBehind2 = -1;
+            TimeSpan firstReport = TimeSpan.Zero, lastBehind = TimeSpan.Zero;
+            int behindScrapes = 0, cycles = 0;
             try
             {
-                await exporter.WaitForAsync($"{victim} down", e => e.Value("natsjs_up", L("server", victim)) == 0, Converge);
-                var during = await exporter.MetricsAsync();
-                Assert.Null(during.Value("natsjs_stream_replica_behind_messages", L("stream", "ORDERS"), L("peer", victim)));
-                await Task.Delay(TimeSpan.FromSeconds(8));
+                while (firstBehind < 0)
+                {
+                    Assert.True(restarted.Elapsed < Converge, $"the exporter never read {victim}'s own copy within {Converge.TotalSeconds:0}s of its restart ({cycles} throttle cycles)");
+                    await Task.Delay(20);
+                    cluster.Freeze(victim);
+                    cycles++;
+                    var m = await patient.MetricsAsync();
+                    if (m.Value("natsjs_stream_replica_behind_messages", L("stream", "ORDERS"), L("peer", victim)) is { } b)
+                        (firstBehind, maxBehind2, firstReport) = (b, b, restarted.Elapsed);
+                    else
+                        await Task.Delay(180);
+                    cluster.Resume(victim);
+                }
             }
             finally
             {
                 cluster.Resume(victim);
             }
-
-            // Its own copy is behind when it answers again, and returns to 0 as it catches up: a
-            // 200 ms poll interval and a tight scrape loop, because loopback catch-up takes about a second.
-            double maxBehind2 = -1, firstBehind = -1;
-            var resumed = Stopwatch.StartNew();
+            var released = Stopwatch.StartNew();
             while (true)
             {
-                Assert.True(resumed.Elapsed < Converge, $"{victim}'s own copy not back level within {Converge.TotalSeconds:0}s (max behind seen {maxBehind2})");
+                Assert.True(released.Elapsed < Converge, $"{victim}'s own copy not back level within {Converge.TotalSeconds:0}s of its release (first report {firstBehind}, max behind seen {maxBehind2})");
                 var m = await exporter.MetricsAsync();
                 if (m.Value("natsjs_stream_replica_behind_messages", L("stream", "ORDERS"), L("peer", victim)) is { } b)
                 {
-                    if (firstBehind < 0) firstBehind = b;
                     maxBehind2 = Math.Max(maxBehind2, b);
-                    if (b < 200 && maxBehind2 > 0) break; // the leader keeps publishing: "level" is within a fraction of a second's traffic
-                    if (b < 200 && resumed.Elapsed > TimeSpan.FromSeconds(5)) break;
+                    // The leader keeps publishing: "level" is within a fraction of a second's traffic.
+                    if (b < 200) break;
+                    behindScrapes++;
+                    lastBehind = released.Elapsed;
                 }
                 await Task.Delay(50);
             }
-            output.WriteLine($"{victim}: first own report after resume {firstBehind} behind, at most {maxBehind2}; level again after {resumed.Elapsed.TotalSeconds:0.0}s");
-            Assert.True(maxBehind2 > 200, $"{victim}'s own copy never showed the freeze (at most {maxBehind2} behind)");
+            output.WriteLine($"{victim}: frozen {frozen.Elapsed.TotalSeconds - restarted.Elapsed.TotalSeconds:0.0}s, then restarted; first own report " +
+                $"{firstBehind} behind {firstReport.TotalSeconds:0.0}s after the restart ({cycles} throttle cycles), at most {maxBehind2}; released, " +
+                $"seen behind in {behindScrapes} more scrapes until {lastBehind.TotalSeconds:0.0}s; level {released.Elapsed.TotalSeconds:0.0}s after the release");
+            Assert.True(firstBehind > 200, $"{victim}'s own copy never showed the freeze (first report {firstBehind} behind, at most {maxBehind2})");
         }
         finally
         {

@@ -242,26 +242,30 @@ public sealed class SecurityTests(ITestOutputHelper output) : IDisposable
                     foreach (var path in new[] { "/metrics", "/", "/readyz", "/healthz", "/api/v1/snapshot" })
                     {
                         using var withAuth = await GetAsync(http, baseUrl + path, auth);
-                        outputs.Add(($"{name} {path}", $"{(int)withAuth.StatusCode} {withAuth.Headers} {await withAuth.Content.ReadAsStringAsync()}"));
+                        var withText = $"{(int)withAuth.StatusCode} {withAuth.Headers} {await withAuth.Content.ReadAsStringAsync()}";
+                        lock (outputs) outputs.Add(($"{name} {path}", withText));
                         using var without = await GetAsync(http, baseUrl + path, Basic("prometheus", "nope"));
-                        outputs.Add(($"{name} {path} (401)", $"{(int)without.StatusCode} {without.Headers} {await without.Content.ReadAsStringAsync()}"));
+                        var withoutText = $"{(int)without.StatusCode} {without.Headers} {await without.Content.ReadAsStringAsync()}";
+                        lock (outputs) outputs.Add(($"{name} {path} (401)", withoutText));
                     }
                     run.Signal(Signals.SIGTERM);
                 }
                 await run.WaitExitAsync(TimeSpan.FromSeconds(30));
-                outputs.Add(($"{name} log", run.AllOutput));
+                lock (outputs) outputs.Add(($"{name} log", run.AllOutput));
             }
 
             var url = $"nats://127.0.0.1:{clientPort}";
-            await Exercise("right password", new() { ["NATSJS_NATS_PASSWORD"] = natsPassword }, ["--nats-url", url, "--nats-user", "sysmon"], true);
-            await Exercise("wrong password", new() { ["NATSJS_NATS_PASSWORD"] = wrongPassword }, ["--nats-url", url, "--nats-user", "sysmon"], true);
-            await Exercise("password in the URL", new(), ["--nats-url", $"nats://sysmon:{natsPassword}@127.0.0.1:{clientPort}"], true);
-            await Exercise("password in a wrong URL", new(), ["--nats-url", $"http://sysmon:{wrongPassword}@127.0.0.1:{clientPort}"], false);
             var pwFile = Path.Combine(_dir, "pw");
             File.WriteAllText(pwFile, natsPassword + "\n");
-            // A setting error beside a password file: the message names the file, never its content.
-            await Exercise("password file, bad interval", new(), ["--nats-url", url, "--nats-user", "sysmon", "--nats-password-file", pwFile, "--interval", "soon"], false);
-            await Exercise("basic-auth password as a flag value", new(), ["--monitor-urls", $"http://prometheus:{basicPassword}@127.0.0.1:{monitorPort}"], true);
+            // Six independent exporter processes (each its own port and output): run side by side.
+            await Task.WhenAll(
+                Exercise("right password", new() { ["NATSJS_NATS_PASSWORD"] = natsPassword }, ["--nats-url", url, "--nats-user", "sysmon"], true),
+                Exercise("wrong password", new() { ["NATSJS_NATS_PASSWORD"] = wrongPassword }, ["--nats-url", url, "--nats-user", "sysmon"], true),
+                Exercise("password in the URL", new(), ["--nats-url", $"nats://sysmon:{natsPassword}@127.0.0.1:{clientPort}"], true),
+                Exercise("password in a wrong URL", new(), ["--nats-url", $"http://sysmon:{wrongPassword}@127.0.0.1:{clientPort}"], false),
+                // A setting error beside a password file: the message names the file, never its content.
+                Exercise("password file, bad interval", new(), ["--nats-url", url, "--nats-user", "sysmon", "--nats-password-file", pwFile, "--interval", "soon"], false),
+                Exercise("basic-auth password as a flag value", new(), ["--monitor-urls", $"http://prometheus:{basicPassword}@127.0.0.1:{monitorPort}"], true));
 
             Assert.Contains(outputs, o => o.What == "right password /metrics" && o.Text.Contains("natsjs_up{server=\"s1\"} 1", StringComparison.Ordinal));
             Assert.Contains(outputs, o => o.What == "wrong password log" && o.Text.Contains("refused the credentials", StringComparison.Ordinal));

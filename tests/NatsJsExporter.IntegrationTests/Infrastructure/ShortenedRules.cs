@@ -5,8 +5,9 @@ namespace NatsJsExporter.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// A temp copy of the shipped alerts/natsjs.rules.yml with every <c>for:</c> divided by
-/// <see cref="ForDivisor"/> (whole seconds, at least <see cref="MinFor"/>): 2m -> 10s, 3m -> 15s,
-/// 5m -> 25s, 10m -> 50s, 15m -> 75s. Nothing else in the file changes (asserted): expressions,
+/// <see cref="ForDivisor"/> (whole seconds, at least <see cref="MinFor"/>, never longer than
+/// shipped): 2m -> 10s, 3m -> 15s, 5m -> 25s, 10m -> 50s, 15m -> 75s; 0s stays 0s. Rules whose
+/// threshold is a clock (last_seen &gt;= 45 s, for: 0s) are not sped up by it. Nothing else in the file changes (asserted): expressions,
 /// labels and annotations are the shipped ones. For tests whose point does not depend on how
 /// long an alert waits (paging path, deduplication, grouping), not for tests of the waits
 /// themselves (those load the shipped file unchanged).
@@ -47,9 +48,13 @@ public static partial class ShortenedRules
         return total;
     }
 
-    /// <summary>A for: divided by <see cref="ForDivisor"/>, whole seconds, at least <see cref="MinFor"/>.</summary>
+    /// <summary>
+    /// A for: divided by <see cref="ForDivisor"/>, whole seconds, at least <see cref="MinFor"/>; never
+    /// longer than the shipped one (issue 15's last-seen rules ship <c>for: 0s</c> and keep it).
+    /// </summary>
     public static string Shorten(string duration)
     {
+        if (ParseDuration(duration) <= MinFor) return duration;
         var seconds = Math.Max((long)MinFor.TotalSeconds, (long)(ParseDuration(duration).TotalSeconds / ForDivisor));
         return seconds.ToString(CultureInfo.InvariantCulture) + "s";
     }

@@ -26,7 +26,9 @@ namespace NatsJsExporter.Tests.Fuzz;
 /// </summary>
 public sealed class ParseMergeFuzzTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan PerIteration = TimeSpan.FromSeconds(10);
+    // A hang, not a slow machine: each case runs on its own thread (no wait for a thread-pool thread
+    // while the other test classes keep the pool busy), and 30 s is thousands of times a case's time.
+    private static readonly TimeSpan PerIteration = TimeSpan.FromSeconds(30);
 
     private static readonly (string Fixture, (string Server, string Json)[] Files)[] Seeds =
         Fixtures.All().Select(f => (f, Directory.GetFiles(Fixtures.Dir(f), "*.json").Order(StringComparer.Ordinal)
@@ -71,7 +73,7 @@ public sealed class ParseMergeFuzzTests(ITestOutputHelper output)
         int parsed = 0, rejected = 0;
         GenCase.Sample(c =>
         {
-            var run = Task.Run(() => RunCase(c));
+            var run = Task.Factory.StartNew(() => RunCase(c), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             if (!run.Wait(PerIteration)) throw new TimeoutException($"parse-merge-render took longer than {PerIteration.TotalSeconds}s");
             if (run.Result) Interlocked.Increment(ref parsed); else Interlocked.Increment(ref rejected);
         }, writeLine: output.WriteLine, seed: seed, iter: iter, time: seconds);

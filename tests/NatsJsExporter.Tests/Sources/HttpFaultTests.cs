@@ -19,8 +19,9 @@ public sealed class HttpFaultTests : IDisposable
     private readonly WireMockServer _bad = WireMockServer.Start();
     private static readonly string GoodJsz = File.ReadAllText(Path.Combine(Fixtures.Dir("2.9.10-single"), "n1.json"));
 
-    // Generous for a loaded 2-core CI machine; the slow server delays far past it.
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+    // Generous for a loaded 2-core CI machine (the good WireMock server must answer within it); the
+    // slow server delays far past it.
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     public HttpFaultTests()
     {
@@ -78,14 +79,16 @@ public sealed class HttpFaultTests : IDisposable
     [Fact]
     public async Task A_server_slower_than_the_timeout_does_not_delay_the_others()
     {
-        BadJsz(Response.Create().WithBody(GoodJsz).WithDelay(TimeSpan.FromSeconds(20)));
+        BadJsz(Response.Create().WithBody(GoodJsz).WithDelay(TimeSpan.FromSeconds(25)));
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var (metrics, log, published) = await PollAsync();
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(15), $"poll took {sw.Elapsed}");
+        // Ended at the timeout (10 s; reason "timeout" below), before the slow server's answer at 25 s
+        // (WireMock holds its Stop until then: a longer delay only lengthens the test).
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(24), $"poll took {sw.Elapsed}");
         AssertGoodIntact(metrics);
         var bad = Label(_bad.Url!);
         Assert.Contains($"natsjs_scrape_errors_total{{server=\"{bad}\",reason=\"timeout\"}} 1", metrics);
-        Assert.Contains("no complete answer within 5s", Assert.Single(log.Lines, l => l.Level == LogLevel.Warning).Message);
+        Assert.Contains("no complete answer within 10s", Assert.Single(log.Lines, l => l.Level == LogLevel.Warning).Message);
         Assert.False(published.Snapshot.Targets.Single(t => t.Target == bad).Up);
     }
 
@@ -177,8 +180,7 @@ public sealed class HttpFaultTests : IDisposable
             .RespondWith(Response.Create().WithBody($$"""{"server_id":"{{jsz.ServerId}}","account_details":[]}"""));
         _bad.Given(Request.Create().WithPath("/varz").UsingGet())
             .RespondWith(Response.Create().WithBody($$"""{"server_id":"{{jsz.ServerId}}","server_name":"n1","version":"2.9.10"}"""));
-        var timeout = TimeSpan.FromSeconds(2);
-        var source = new HttpMonitorSource(HttpMonitorSource.CreateHttpClient(timeout), [new Uri(_bad.Url!)], timeout, pageSize: 1);
+        var source = new HttpMonitorSource(HttpMonitorSource.CreateHttpClient(Timeout), [new Uri(_bad.Url!)], Timeout, pageSize: 1);
         var report = Assert.Single(await source.CollectAsync(default));
         Assert.True(report.Succeeded, report.ErrorMessage);
         Assert.Equal(["APP", "OTHER"], report.Jsz!.AccountDetails!.Select(a => a.Name));

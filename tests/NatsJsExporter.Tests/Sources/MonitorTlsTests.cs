@@ -8,7 +8,8 @@ namespace NatsJsExporter.Tests.Sources;
 public sealed class MonitorTlsTests : IAsyncDisposable
 {
     private static readonly string Jsz = File.ReadAllText(Path.Combine(Fixtures.Dir("2.9.10-single"), "n1.json"));
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(8);
+    // Generous: a TLS handshake on a loaded 2-core machine; no test here waits for the timeout.
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private readonly TestCerts _certs = new();
     private readonly RawHttpServer _server;
 

@@ -21,7 +21,12 @@ public static class Promtool
         var stderr = p.StandardError.ReadToEndAsync();
         p.StandardInput.BaseStream.Write(exposition);
         p.StandardInput.Close();
-        p.WaitForExit(60_000);
+        if (!p.WaitForExit(120_000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException("promtool check metrics did not finish within 2 minutes");
+        }
+        p.WaitForExit(); // the output readers are done
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
 }
