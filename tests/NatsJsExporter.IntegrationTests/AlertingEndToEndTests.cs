@@ -113,17 +113,21 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
     /// <summary>Down for at most this long, well under NatsJsServerOffline's 45 s (the stop itself must not page).</summary>
     private static readonly TimeSpan StopPhase = TimeSpan.FromSeconds(25);
     /// <summary>Stop publishing at this much data (keeps the three stores well under 2 GB on disk).</summary>
-    private const long MaxBytes = 450L << 20;
-    private const int PayloadBytes = 16 << 10;
-    private const int Publishers = 16;
+    private const long MaxBytes = 300L << 20;
+    private const int PayloadBytes = 512;
+    private const int Publishers = 64;
     /// <summary>Share of the wall clock the restarted follower may run (SIGSTOP/SIGCONT every 100 ms).</summary>
-    private const double RunningShare = 0.2;
+    private const double RunningShare = 0.02;
     /// <summary>Catching up this long without a page, then the catch-up is stalled (frozen).</summary>
     private static readonly TimeSpan StallAfter = TimeSpan.FromSeconds(65);
 
+    /// <summary>Catch-up bytes a server may have in flight to all its followers (default 64 MB):
+    /// with the follower answering only in its running slices, this sets the catch-up's pace.</summary>
+    private const string MaxOutstandingCatchup = "max_outstanding_catchup: 256KB";
+
     private static async Task CatchUpThenStallAsync(Scenario s)
     {
-        await using var stack = await Stack.StartAsync(s, extraNatsConfig: null);
+        await using var stack = await Stack.StartAsync(s, extraNatsConfig: null, jetStreamConfig: MaxOutstandingCatchup);
         var cluster = stack.Cluster;
         await stack.Demo.CreateStreamAsync("BULK", replicas: 3);
         await WaitStreamsCurrentAsync(stack, ["BULK"]);
@@ -155,7 +159,7 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
                 }
             })));
         }
-        s.Log($"while {victim} was down: published {published} messages, {bytes >> 20} MiB in {down.Elapsed.TotalSeconds:0.0}s");
+        s.Log($"while {victim} was down: published {published} messages, {bytes >> 20} MiB in {down.Elapsed.TotalSeconds:0.0}s; stores on disk {DiskMiB(cluster)} MiB");
         await WaitUntilAsync(down, StopPhase);
         cluster.Restart(victim);
         var restartedAt = DateTime.UtcNow;
@@ -186,8 +190,10 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
             throttle.Dispose();
         }
         if (caughtUp > TimeSpan.Zero)
-            throw new InvalidOperationException($"{victim} caught up {leaderLast} messages in {caughtUp.TotalSeconds:0.0}s, before {StallAfter.TotalSeconds:0}s: nothing to stall");
-        s.Log($"catching up for {catchUp.Elapsed.TotalSeconds:0.0}s, at {own} of {leaderLast}: freezing {victim} (catch-up stalls)");
+            throw new InvalidOperationException($"{victim} caught up {leaderLast} messages in {caughtUp.TotalSeconds:0.0}s ({throttle.Cycles} throttle cycles), before {StallAfter.TotalSeconds:0}s: nothing to stall");
+        var pace = (own ?? 0) / catchUp.Elapsed.TotalSeconds;
+        s.Log($"catching up for {catchUp.Elapsed.TotalSeconds:0.0}s ({throttle.Cycles} throttle cycles), at {own} of {leaderLast} " +
+            $"({pace:0} msg/s, whole catch-up ~{leaderLast / pace:0}s at that pace); stores on disk {DiskMiB(cluster)} MiB: freezing {victim} (catch-up stalls)");
 
         var frozenAt = DateTime.UtcNow;
         var sw = Stopwatch.StartNew();
@@ -269,6 +275,9 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
         var firing = await stack.Prometheus.QueryAsync($"max_over_time(ALERTS{{severity=\"critical\",alertstate=\"firing\"}}[{window}s])");
         var pending = await stack.Prometheus.QueryAsync($"max_over_time(ALERTS{{alertstate=\"pending\"}}[{window}s])");
         s.Log($"alerts pending at some point: {Series(pending, "alertname", "peer", "severity")}");
+        var streaks = await stack.Prometheus.QueryAsync(
+            $"max by (alertname, peer) (max_over_time((timestamp(ALERTS_FOR_STATE{{severity=\"critical\"}}) - ALERTS_FOR_STATE{{severity=\"critical\"}})[{window}s:5s]))");
+        s.Log($"longest pending streak of critical alerts (s): {Series(streaks, "alertname", "peer")}");
         s.LogNotifications(stack.Webhook, start, null);
         var critical = stack.Webhook.Received.Where(n => n["severity"] == "critical").ToList();
         Assert.True(critical.Count == 0, "critical notification during the rolling restart: " + string.Join("; ", critical));
@@ -400,6 +409,9 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
             string.Join(" ", labels.Select(l => r!["metric"]?[l]?.GetValue<string>()).Where(v => !string.IsNullOrEmpty(v)))
             + "=" + r!["value"]![1]!.GetValue<string>()));
 
+    private static long DiskMiB(NatsCluster cluster) =>
+        new DirectoryInfo(Path.GetDirectoryName(cluster.Nodes[0].ConfigPath)!).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) >> 20;
+
     private static async Task WaitUntilAsync(Stopwatch sw, TimeSpan at)
     {
         var left = at - sw.Elapsed;
@@ -505,9 +517,9 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
         public AlertmanagerProcess Alertmanager { get; private set; } = null!;
         public PrometheusProcess Prometheus { get; private set; } = null!;
 
-        public static async Task<Stack> StartAsync(Scenario s, string? extraNatsConfig)
+        public static async Task<Stack> StartAsync(Scenario s, string? extraNatsConfig, string? jetStreamConfig = null)
         {
-            var stack = new Stack { Cluster = await NatsCluster.StartAsync(binary: NatsVersions.Binary(Version), extraConfig: extraNatsConfig) };
+            var stack = new Stack { Cluster = await NatsCluster.StartAsync(binary: NatsVersions.Binary(Version), extraConfig: extraNatsConfig, jetStreamConfig: jetStreamConfig) };
             try
             {
                 stack.Demo = await Demo.ConnectAsync(stack.Cluster);
