@@ -113,7 +113,7 @@ public sealed partial class AlertingEndToEndTests(ITestOutputHelper output)
     /// <summary>Down for at most this long, well under NatsJsServerOffline's 45 s (the stop itself must not page).</summary>
     private static readonly TimeSpan StopPhase = TimeSpan.FromSeconds(25);
     /// <summary>Stop publishing at this much data (keeps the three stores well under 2 GB on disk).</summary>
-    private const long MaxBytes = 300L << 20;
+    private const long MaxBytes = 400L << 20;
     private const int PayloadBytes = 512;
     private const int Publishers = 64;
     /// <summary>Share of the wall clock the restarted follower may run (SIGSTOP/SIGCONT every 100 ms).</summary>
