@@ -44,7 +44,9 @@ public sealed class NatsCluster : IAsyncDisposable
 
     /// <param name="extraConfig">Top-level config lines appended to every node's config
     /// (e.g. <c>lame_duck_duration: "5s"</c>).</param>
-    public static async Task<NatsCluster> StartAsync(int size = 3, string? binary = null, string? extraConfig = null)
+    /// <param name="jetStreamConfig">Lines added inside every node's <c>jetstream { }</c> block
+    /// (e.g. <c>max_outstanding_catchup: 1MB</c>).</param>
+    public static async Task<NatsCluster> StartAsync(int size = 3, string? binary = null, string? extraConfig = null, string? jetStreamConfig = null)
     {
         // A port found free can be taken (e.g. as another connection's local port) before the
         // server binds it; that node then exits and the cluster never forms. Start afresh, new ports.
@@ -52,7 +54,7 @@ public sealed class NatsCluster : IAsyncDisposable
         {
             try
             {
-                return await StartOnceAsync(size, binary ?? NatsServerBinary.Path, extraConfig);
+                return await StartOnceAsync(size, binary ?? NatsServerBinary.Path, extraConfig, jetStreamConfig);
             }
             catch (ClusterNotFormedException) when (attempt < 3) { }
         }
@@ -60,7 +62,7 @@ public sealed class NatsCluster : IAsyncDisposable
 
     private sealed class ClusterNotFormedException(string message) : Exception(message);
 
-    private static async Task<NatsCluster> StartOnceAsync(int size, string binary, string? extraConfig)
+    private static async Task<NatsCluster> StartOnceAsync(int size, string binary, string? extraConfig, string? jetStreamConfig)
     {
         var dir = Directory.CreateTempSubdirectory("natsjs-cluster-").FullName;
         var nodes = Enumerable.Range(1, size).Select(i => new Node
@@ -82,6 +84,7 @@ public sealed class NatsCluster : IAsyncDisposable
                   store_dir: "{{Path.Combine(dir, n.Name)}}"
                   max_memory_store: 256MB
                   max_file_store: 1GB
+                  {{jetStreamConfig ?? ""}}
                 }
                 {{(size == 1 ? "" : $$"""
                 cluster {
