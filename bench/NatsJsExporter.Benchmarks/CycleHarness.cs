@@ -16,6 +16,8 @@ public sealed record HarnessOptions
 {
     public int Streams { get; init; } = 1000;
     public int Accounts { get; init; } = 1;
+    /// <summary>The nats-server version the fake servers' /varz report (2.10+: the exporter also asks /raftz).</summary>
+    public string ServerVersion { get; init; } = Workload.DefaultVersion;
     public int Cycles { get; init; } = 100;
     public TimeSpan? Interval { get; init; }
     public TimeSpan ScrapeTime { get; init; } = TimeSpan.FromSeconds(20);
@@ -37,6 +39,8 @@ public sealed record HarnessOptions
 public sealed class CycleHarness(HarnessOptions o)
 {
     private long _jszRequests;
+    private long _healthzRequests;
+    private long _raftzRequests;
     private readonly StringBuilder _exporterLog = new();
 
     private static readonly string PrometheusAccept =
@@ -47,7 +51,8 @@ public sealed class CycleHarness(HarnessOptions o)
         var exporterDll = o.Exporter ?? FindExporter();
         Say($"workload: {o.Streams:N0} streams R3, {o.Streams * 3:N0} consumers R3, {o.Accounts} account(s), 3 servers, sources on 1 % of streams");
         var sw = Stopwatch.StartNew();
-        var workload = Workload.Generate(o.Streams, o.Accounts);
+        var workload = Workload.Generate(o.Streams, o.Accounts, version: o.ServerVersion);
+        Say($"  servers report version {workload.Version}; /healthz?details=true ok, /raftz the meta group ({workload.Raftz[0].Length:N0} bytes)");
         Say($"  /jsz per server: {string.Join(" / ", workload.Jsz.Select(j => Mb(j.Length)))} (generated in {sw.Elapsed.TotalSeconds:0.0} s)");
 
         var baseline = MeasureParseBaseline(workload);
@@ -117,6 +122,7 @@ public sealed class CycleHarness(HarnessOptions o)
                 .Select(g => Mb(g.Max(s => s.Rss))).ToArray();
             Say($"RSS: peak (VmHWM, start-up included) {Mb(hwm)}; max per tenth of the {o.Cycles} cycles: {string.Join(" ", blocks)}");
 
+            Say($"exporter asked /healthz {Interlocked.Read(ref _healthzRequests)} and /raftz {Interlocked.Read(ref _raftzRequests)} times in {Cycles()} polls");
             var (bytes, series, gzipBytes, encoding) = await FullScrapeAsync(http);
             Say($"exposition: {Mb(bytes)}, {series:N0} series (process_* included){(gzipBytes > 0 ? $"; gzip {Mb(gzipBytes)} ({encoding})" : "; gzip not offered")}");
 
@@ -193,18 +199,34 @@ public sealed class CycleHarness(HarnessOptions o)
             ctx.Response.ContentLength = body.Length;
             await ctx.Response.Body.WriteAsync(body, ctx.RequestAborted);
         });
-        app.MapGet("/varz", async ctx =>
+        app.MapGet("/varz", ctx => Json(ctx, w.Varz[ServerOf(ctx)]));
+        app.MapGet("/healthz", ctx =>
         {
-            var body = w.Varz[ServerOf(ctx)];
-            ctx.Response.ContentType = "application/json";
-            ctx.Response.ContentLength = body.Length;
-            await ctx.Response.Body.WriteAsync(body, ctx.RequestAborted);
+            Interlocked.Increment(ref _healthzRequests);
+            return Json(ctx, w.Healthz[ServerOf(ctx)]);
+        });
+        app.MapGet("/raftz", ctx =>
+        {
+            Interlocked.Increment(ref _raftzRequests);
+            if (ctx.Request.Query.ContainsKey("acc")) // --raftz-groups all: no stream or consumer groups are served
+            {
+                ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+            return Json(ctx, w.Raftz[ServerOf(ctx)]);
         });
         await app.StartAsync();
         return new Servers(app, ports.Select(p => $"http://127.0.0.1:{p}").ToArray());
     }
 
-    private static int FreePort()
+    private static async Task Json(HttpContext ctx, byte[] body)
+    {
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.ContentLength = body.Length;
+        await ctx.Response.Body.WriteAsync(body, ctx.RequestAborted);
+    }
+
+    internal static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -7,6 +7,7 @@ using NatsJsExporter.Snapshot;
 // cycle  [--streams N] [--accounts 1|100] ...   whole-process harness (real exporter, HTTP on 127.0.0.1)
 // steps  [--streams N] [--accounts 1|100]       quick in-process parse / merge / render timings
 // jsz    [--streams N] [--accounts 1|100] DIR   write the generated /jsz answers (n1.json ...) to DIR
+// oversize [--size-mb 600] [--cap-mb 64] [--gzip]  a misbehaving target: RSS against idle + 2 x cap
 // anything else                                 BenchmarkDotNet (e.g. --filter '*Render*')
 var root = BenchCommandLine.Build(
     cycle: o => new CycleHarness(o).RunAsync(),
@@ -23,7 +24,8 @@ var root = BenchCommandLine.Build(
     {
         BenchmarkSwitcher.FromAssembly(typeof(Workload).Assembly).Run(args);
         return Task.FromResult(0);
-    });
+    },
+    oversize: o => new OversizeHarness(o).RunAsync());
 return await BenchCommandLine.InvokeAsync(root, args);
 
 static async Task<int> StepsAsync(int streams, int accounts, int? repsOption)
