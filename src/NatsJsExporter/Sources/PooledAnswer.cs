@@ -1,0 +1,110 @@
+using System.Buffers;
+
+namespace NatsJsExporter.Sources;
+
+/// <summary>
+/// A whole HTTP answer read into pooled 64 KiB chunks (below the large-object threshold, so the
+/// large object heap never grows with answer sizes), then read back as a stream that hands each
+/// chunk back to the pool as soon as it has been read. <see cref="ReadWholeAsync"/> stops reading the
+/// moment the answer passes the limit: an oversized answer costs at most the limit plus one chunk,
+/// and none of it is parsed (a parser fed as the bytes arrive would have built objects for the
+/// whole limit's worth first, several times its size).
+/// </summary>
+internal sealed class PooledAnswer : Stream
+{
+    public const int ChunkSize = 64 * 1024;
+
+    private readonly byte[]?[] _chunks;
+    private readonly long _length;
+    private long _position;
+
+    private PooledAnswer(byte[]?[] chunks, long length)
+    {
+        _chunks = chunks;
+        _length = length;
+    }
+
+    /// <summary>Reads <paramref name="source"/> to its end; throws <see cref="ResponseTooLargeException"/> as soon as it passes <paramref name="limit"/> bytes.</summary>
+    public static async Task<PooledAnswer> ReadWholeAsync(Stream source, long limit, CancellationToken ct)
+    {
+        var chunks = new List<byte[]?>();
+        long total = 0;
+        try
+        {
+            while (true)
+            {
+                var chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
+                chunks.Add(chunk);
+                int filled = 0;
+                while (filled < ChunkSize)
+                {
+                    int n = await source.ReadAsync(chunk.AsMemory(filled, ChunkSize - filled), ct).ConfigureAwait(false);
+                    if (n == 0) return new PooledAnswer(chunks.ToArray(), total);
+                    filled += n;
+                    total += n;
+                    if (total > limit) throw new ResponseTooLargeException(limit);
+                }
+            }
+        }
+        catch
+        {
+            foreach (var c in chunks) if (c is not null) ArrayPool<byte>.Shared.Return(c);
+            throw;
+        }
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => _length;
+    public override long Position { get => _position; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        int copied = 0;
+        while (copied < buffer.Length && _position < _length)
+        {
+            int index = (int)(_position / ChunkSize), offset = (int)(_position % ChunkSize);
+            var chunk = _chunks[index] ?? throw new ObjectDisposedException(nameof(PooledAnswer));
+            int n = (int)Math.Min(Math.Min(ChunkSize - offset, buffer.Length - copied), _length - _position);
+            chunk.AsSpan(offset, n).CopyTo(buffer[copied..]);
+            copied += n;
+            _position += n;
+            if (offset + n == ChunkSize || _position == _length)
+            {
+                // Read through: back to the pool now, not when the whole answer is parsed.
+                _chunks[index] = null;
+                ArrayPool<byte>.Shared.Return(chunk);
+            }
+        }
+        return copied;
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        cancellationToken.IsCancellationRequested ? ValueTask.FromCanceled<int>(cancellationToken) : ValueTask.FromResult(Read(buffer.Span));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            for (int i = 0; i < _chunks.Length; i++)
+            {
+                if (_chunks[i] is { } c)
+                {
+                    _chunks[i] = null;
+                    ArrayPool<byte>.Shared.Return(c);
+                }
+            }
+        }
+        base.Dispose(disposing);
+    }
+}
