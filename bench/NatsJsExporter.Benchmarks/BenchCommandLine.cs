@@ -59,6 +59,11 @@ public static class BenchCommandLine
                     return r.Tokens.Select(t => t.Value).ToArray();
                 },
             };
+            var consumers = Int("--consumers", "R3 durable consumers per stream, 0 to 3.", defaults.Consumers, 0);
+            consumers.Validators.Add(r =>
+            {
+                if (r.GetValueOrDefault<int>() > 3) r.AddError($"--consumers must be 0 to 3, got {r.GetValueOrDefault<int>()}");
+            });
             var version = new Option<string>("--server-version")
             {
                 Description = "The nats-server version the fake servers' /varz report: 2.10+ makes the exporter also ask /raftz (the meta group); 2.9.10 gives the figures before it.",
@@ -73,13 +78,14 @@ public static class BenchCommandLine
             var command = new Command("cycle",
                 "Whole-process benchmark: serves the synthetic servers' /jsz, /varz, /healthz and /raftz on 127.0.0.1, runs the real exporter against them, prints poll time, CPU per poll vs System.Text.Json, RSS, exposition size and /metrics latency.")
             {
-                streams, accounts, cycles, interval, scrapeSeconds, scrapers, exporter, gc, exporterEnv, version,
+                streams, accounts, cycles, interval, scrapeSeconds, scrapers, exporter, gc, exporterEnv, version, consumers,
             };
             command.SetAction(p => cycle(new HarnessOptions
             {
                 Streams = p.GetValue(streams),
                 Accounts = p.GetValue(accounts),
                 ServerVersion = p.GetValue(version)!,
+                Consumers = p.GetValue(consumers),
                 Cycles = p.GetValue(cycles),
                 Interval = p.GetValue(interval) is { } i ? TimeSpan.FromSeconds(i) : null,
                 ScrapeTime = TimeSpan.FromSeconds(p.GetValue(scrapeSeconds) ?? defaults.ScrapeTime.TotalSeconds),

@@ -16,6 +16,8 @@ public sealed record HarnessOptions
 {
     public int Streams { get; init; } = 1000;
     public int Accounts { get; init; } = 1;
+    /// <summary>R3 durable consumers per stream (0 to 3).</summary>
+    public int Consumers { get; init; } = 3;
     /// <summary>The nats-server version the fake servers' /varz report (2.10+: the exporter also asks /raftz).</summary>
     public string ServerVersion { get; init; } = Workload.DefaultVersion;
     public int Cycles { get; init; } = 100;
@@ -49,9 +51,9 @@ public sealed class CycleHarness(HarnessOptions o)
     public async Task<int> RunAsync()
     {
         var exporterDll = o.Exporter ?? FindExporter();
-        Say($"workload: {o.Streams:N0} streams R3, {o.Streams * 3:N0} consumers R3, {o.Accounts} account(s), 3 servers, sources on 1 % of streams");
+        Say($"workload: {o.Streams:N0} streams R3, {o.Streams * o.Consumers:N0} consumers R3, {o.Accounts} account(s), 3 servers, sources on 1 % of streams");
         var sw = Stopwatch.StartNew();
-        var workload = Workload.Generate(o.Streams, o.Accounts, version: o.ServerVersion);
+        var workload = Workload.Generate(o.Streams, o.Accounts, version: o.ServerVersion, consumersPerStream: o.Consumers);
         Say($"  servers report version {workload.Version}; /healthz?details=true ok, /raftz the meta group ({workload.Raftz[0].Length:N0} bytes)");
         Say($"  /jsz per server: {string.Join(" / ", workload.Jsz.Select(j => Mb(j.Length)))} (generated in {sw.Elapsed.TotalSeconds:0.0} s)");
 
@@ -62,7 +64,10 @@ public sealed class CycleHarness(HarnessOptions o)
         var urls = servers.Urls;
         var interval = o.Interval ?? (o.Streams switch { <= 100 => TimeSpan.FromMilliseconds(500), <= 1000 => TimeSpan.FromSeconds(1), _ => TimeSpan.FromSeconds(2) });
         int port = FreePort();
-        var exporter = StartExporter(exporterDll, urls, interval, port);
+        // The exporter's default --max-response-size is 256 MiB: raise it for answers near that (100,000 streams).
+        long largest = workload.Jsz.Max(j => (long)j.Length);
+        string[] extraArgs = largest > 200L << 20 ? ["--max-response-size", ((largest >> 20) * 2).ToString(CultureInfo.InvariantCulture)] : [];
+        var exporter = StartExporter(exporterDll, urls, interval, port, extraArgs);
         try
         {
             using var http = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None, UseProxy = false })
@@ -245,7 +250,7 @@ public sealed class CycleHarness(HarnessOptions o)
         return path;
     }
 
-    private Process StartExporter(string path, string[] urls, TimeSpan interval, int port)
+    private Process StartExporter(string path, string[] urls, TimeSpan interval, int port, string[] extraArgs)
     {
         bool native = !path.EndsWith(".dll", StringComparison.Ordinal);
         var psi = new ProcessStartInfo(native ? path : "dotnet")
@@ -258,6 +263,7 @@ public sealed class CycleHarness(HarnessOptions o)
         string ms = $"{(long)interval.TotalMilliseconds}ms";
         foreach (var a in new[] { "--monitor-urls", string.Join(",", urls), "--interval", ms, "--timeout", ms, "--listen", $"127.0.0.1:{port}", "--log-level", "debug" })
             psi.ArgumentList.Add(a);
+        foreach (var a in extraArgs) psi.ArgumentList.Add(a);
         if (o.Gc != "default") psi.Environment["DOTNET_gcServer"] = o.Gc == "server" ? "1" : "0";
         foreach (var (k, v) in o.ExporterEnvironment) psi.Environment[k] = v;
         var p = Process.Start(psi)!;

@@ -62,8 +62,9 @@ public sealed class Workload
 
     public static string AccountName(int i, int accounts) => accounts == 1 ? "APP" : $"ACC{i % accounts:D3}";
 
-    public static Workload Generate(int streams, int accounts, int seed = 42, string version = DefaultVersion)
+    public static Workload Generate(int streams, int accounts, int seed = 42, string version = DefaultVersion, int consumersPerStream = 3)
     {
+        if (consumersPerStream is < 0 or > 3) throw new ArgumentOutOfRangeException(nameof(consumersPerStream), "0 to 3 consumers per stream");
         var rnd = new Random(seed);
         var specs = new StreamSpec[streams];
         for (int i = 0; i < streams; i++)
@@ -72,7 +73,7 @@ public sealed class Workload
             ulong first = last == 0 ? 0 : Math.Max(1, last - (ulong)rnd.Next(0, 1_000_000));
             ulong msgs = last == 0 ? 0 : last - first + 1;
             var created = Epoch.AddSeconds(-rnd.Next(0, 86_400 * 90)).AddTicks(rnd.Next(0, 10_000_000));
-            var consumers = new ConsumerSpec[ConsumerNames.Length];
+            var consumers = new ConsumerSpec[consumersPerStream];
             for (int c = 0; c < consumers.Length; c++)
             {
                 ulong delivered = msgs == 0 ? 0 : first + (ulong)rnd.NextInt64(0, (long)msgs);
@@ -118,7 +119,7 @@ public sealed class Workload
 
     private static byte[] WriteJsz(int self, string[] ids, string[] peerIds, StreamSpec[] streams, int accounts, Random rnd)
     {
-        var buffer = new ArrayBufferWriter<byte>(streams.Length * 6500 + 4096);
+        var buffer = new ArrayBufferWriter<byte>(streams.Length * (2100 + 1500 * (streams.Length == 0 ? 0 : streams[0].Consumers.Length)) + 4096);
         using (var w = new Utf8JsonWriter(buffer, Pretty))
         {
             ulong messages = 0, bytes = 0, mem = 0, file = 0;
@@ -148,7 +149,7 @@ public sealed class Workload
             w.WriteNumber("errors", rnd.Next(0, 5000));
             w.WriteEndObject();
             w.WriteNumber("streams", streams.Length);
-            w.WriteNumber("consumers", streams.Length * ConsumerNames.Length);
+            w.WriteNumber("consumers", streams.Sum(s => s.Consumers.Length));
             w.WriteNumber("messages", messages);
             w.WriteNumber("bytes", bytes);
             w.WriteStartObject("meta_cluster");
