@@ -156,7 +156,7 @@ public sealed class HttpMonitorSource : IJszSource
         // never parsed, so it costs at most the limit, not the objects built from it.
         await using var source = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
         await using var answer = await PooledAnswer.ReadWholeAsync(source, _maxResponseBytes, ct).ConfigureAwait(false);
-        return await JsonSerializer.DeserializeAsync(answer, type, ct).ConfigureAwait(false)
+        return await answer.DeserializeAsync(type, ct).ConfigureAwait(false)
             ?? throw new JsonException("the answer was JSON null");
     }
 

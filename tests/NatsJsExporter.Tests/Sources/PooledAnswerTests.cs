@@ -1,4 +1,8 @@
+using System.Text;
+using System.Text.Json;
+using NatsJsExporter.Model;
 using NatsJsExporter.Sources;
+using NatsJsExporter.Tests.Support;
 
 namespace NatsJsExporter.Tests.Sources;
 
@@ -45,6 +49,20 @@ public sealed class PooledAnswerTests
         var data = new byte[PooledAnswer.ChunkSize * 2 + 1];
         await Assert.ThrowsAsync<ResponseTooLargeException>(() =>
             PooledAnswer.ReadWholeAsync(new TricklingStream(data, 4096), data.Length - 1, CancellationToken.None));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(PooledAnswer.WholeParseLimit + 1)] // past the limit: parsed as a stream, chunk by chunk
+    public async Task A_jsz_answer_parses_the_same_in_one_piece_and_as_a_stream(int leadingSpaces)
+    {
+        var json = File.ReadAllBytes(Path.Combine(Fixtures.Dir("2.15.1-cluster-raftz"), "n1.json"));
+        var padded = Encoding.ASCII.GetBytes(new string(' ', leadingSpaces)).Concat(json).ToArray();
+        var expected = JsonSerializer.Serialize(JsonSerializer.Deserialize(json, JszJsonContext.Default.JszResponse), JszJsonContext.Default.JszResponse);
+        await using var answer = await PooledAnswer.ReadWholeAsync(new TricklingStream(padded, 5000), padded.Length, CancellationToken.None);
+        var parsed = await answer.DeserializeAsync(JszJsonContext.Default.JszResponse, CancellationToken.None);
+        Assert.Equal(expected, JsonSerializer.Serialize(parsed, JszJsonContext.Default.JszResponse));
+        Assert.Contains("\"stream_detail\"", expected);
     }
 
     private sealed class EndlessStream : Stream
