@@ -79,7 +79,7 @@ public sealed class CycleHarness(HarnessOptions o)
             Say($"exporter: {Path.GetFileName(exporterDll)}, GC {o.Gc}, interval {interval.TotalSeconds:0.###} s; /healthz after {healthy.TotalSeconds:0.00} s, first poll published (/readyz) after {ready.TotalSeconds:0.00} s");
 
             // Warm up a few cycles (JIT tiering, pools), then measure.
-            await WaitCyclesAsync(3, exporter);
+            await WaitCyclesAsync(Math.Min(3, o.Cycles), exporter); // fewer when the run measures few (100,000 streams)
             var rssSamples = new List<(long Cycle, long Rss)>();
             using var rssCts = new CancellationTokenSource();
             long startCycle = Cycles();
@@ -115,7 +115,7 @@ public sealed class CycleHarness(HarnessOptions o)
             // natsjs_poll_duration_seconds: read from the head of /metrics over a few polls, after the CPU window.
             var durations = new Dictionary<double, double>();
             long c2 = Cycles();
-            while (Cycles() - c2 < 5)
+            while (Cycles() - c2 < Math.Min(5, o.Cycles))
             {
                 if (await PeekPollAsync(http) is { } p) durations[p.Timestamp] = p.Duration;
                 await Task.Delay(interval / 3);
@@ -163,7 +163,7 @@ public sealed class CycleHarness(HarnessOptions o)
 
     private TimeSpan MeasureParseBaseline(Workload w)
     {
-        int reps = o.Streams switch { <= 100 => 200, <= 1000 => 30, _ => 7 };
+        int reps = o.Streams switch { <= 100 => 200, <= 1000 => 30, <= 20_000 => 7, _ => 3 };
         var me = Process.GetCurrentProcess();
         foreach (var json in w.Jsz) JsonSerializer.Deserialize(json, JszJsonContext.Default.JszResponse); // warm-up
         var samples = new List<double>();
