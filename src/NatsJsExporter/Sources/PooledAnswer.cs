@@ -114,8 +114,27 @@ internal sealed class PooledAnswer : Stream
         return copied;
     }
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        cancellationToken.IsCancellationRequested ? ValueTask.FromCanceled<int>(cancellationToken) : ValueTask.FromResult(Read(buffer.Span));
+    /// <summary>The streaming parse lets other work (a /metrics request) run after each this many bytes.</summary>
+    public const int YieldEvery = 1024 * 1024;
+
+    private long _lastYield;
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<int>(cancellationToken);
+        if (_position - _lastYield < YieldEvery) return ValueTask.FromResult(Read(buffer.Span));
+        _lastYield = _position;
+        return YieldThenReadAsync(buffer);
+    }
+
+    // The bytes are all here, so every read would complete at once and a 100 MB parse would hold
+    // its thread-pool thread for a second: queue behind waiting work now and then, as a network
+    // read would.
+    private async ValueTask<int> YieldThenReadAsync(Memory<byte> buffer)
+    {
+        await Task.Yield();
+        return Read(buffer.Span);
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
