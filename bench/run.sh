@@ -21,6 +21,9 @@ for n in "${sizes[@]}"; do
   echo "=== $n streams ==="
   extra=()
   # A poll of 10,000 streams moves ~200 MB of JSON: give it room (the timeout may not exceed the interval).
-  [[ $n -ge 10000 ]] && extra=(--interval 8 --cycles 30)
+  if [[ $n -ge 10000 ]]; then
+    [[ " $* " == *" --interval "* ]] || extra+=(--interval 8)
+    [[ " $* " == *" --cycles "* ]] || extra+=(--cycles 30)
+  fi
   dotnet "$harness" cycle --streams "$n" "${extra[@]}" "$@"
 done

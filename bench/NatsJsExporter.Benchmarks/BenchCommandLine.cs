@@ -14,7 +14,8 @@ public static class BenchCommandLine
         Func<HarnessOptions, Task<int>> cycle,
         Func<int, int, int?, Task<int>> steps,
         Func<int, int, string, Task<int>> jsz,
-        Func<Task<int>> benchmarkDotNet)
+        Func<Task<int>> benchmarkDotNet,
+        Func<OversizeOptions, Task<int>>? oversize = null)
     {
         var root = new RootCommand(
             "NatsJsExporter benchmarks. Without a subcommand, the arguments go to BenchmarkDotNet (e.g. --filter '*Render*', --list flat).")
@@ -58,15 +59,33 @@ public static class BenchCommandLine
                     return r.Tokens.Select(t => t.Value).ToArray();
                 },
             };
-            var command = new Command("cycle",
-                "Whole-process benchmark: serves the synthetic servers' /jsz and /varz on 127.0.0.1, runs the real exporter against them, prints poll time, CPU per poll vs System.Text.Json, RSS, exposition size and /metrics latency.")
+            var consumers = Int("--consumers", "R3 durable consumers per stream, 0 to 3.", defaults.Consumers, 0);
+            consumers.Validators.Add(r =>
             {
-                streams, accounts, cycles, interval, scrapeSeconds, scrapers, exporter, gc, exporterEnv,
+                if (r.GetValueOrDefault<int>() > 3) r.AddError($"--consumers must be 0 to 3, got {r.GetValueOrDefault<int>()}");
+            });
+            var version = new Option<string>("--server-version")
+            {
+                Description = "The nats-server version the fake servers' /varz report: 2.10+ makes the exporter also ask /raftz (the meta group); 2.9.10 gives the figures before it.",
+                HelpName = "X.Y.Z",
+                DefaultValueFactory = _ => defaults.ServerVersion,
+            };
+            version.Validators.Add(r =>
+            {
+                if (NatsJsExporter.Sources.ServerVersion.Parse(r.GetValueOrDefault<string>()) is null)
+                    r.AddError($"--server-version takes a version such as 2.10.27, got '{r.GetValueOrDefault<string>()}'");
+            });
+            var command = new Command("cycle",
+                "Whole-process benchmark: serves the synthetic servers' /jsz, /varz, /healthz and /raftz on 127.0.0.1, runs the real exporter against them, prints poll time, CPU per poll vs System.Text.Json, RSS, exposition size and /metrics latency.")
+            {
+                streams, accounts, cycles, interval, scrapeSeconds, scrapers, exporter, gc, exporterEnv, version, consumers,
             };
             command.SetAction(p => cycle(new HarnessOptions
             {
                 Streams = p.GetValue(streams),
                 Accounts = p.GetValue(accounts),
+                ServerVersion = p.GetValue(version)!,
+                Consumers = p.GetValue(consumers),
                 Cycles = p.GetValue(cycles),
                 Interval = p.GetValue(interval) is { } i ? TimeSpan.FromSeconds(i) : null,
                 ScrapeTime = TimeSpan.FromSeconds(p.GetValue(scrapeSeconds) ?? defaults.ScrapeTime.TotalSeconds),
@@ -89,6 +108,25 @@ public static class BenchCommandLine
             var dir = new Argument<string>("DIR") { Description = "Folder to write n1.json, n2.json, n3.json into.", DefaultValueFactory = _ => "." };
             var command = new Command("jsz", "Writes the generated /jsz answers (one file per server) to DIR.") { streams, accounts, dir };
             command.SetAction(p => jsz(p.GetValue(streams), p.GetValue(accounts), p.GetValue(dir)!));
+            root.Add(command);
+        }
+        if (oversize is not null)
+        {
+            var d = new OversizeOptions();
+            var size = Int("--size-mb", "Size of the misbehaving /jsz answer, MiB.", d.SizeMiB, 1);
+            var cap = Int("--cap-mb", "The exporter's --max-response-size, MiB.", d.CapMiB, 1);
+            var polls = Int("--polls", "Polls against the oversized answer.", d.Polls, 1);
+            var gzip = new Option<bool>("--gzip") { Description = "Send the answer gzip-encoded (small on the wire, inflating past the cap)." };
+            var exporter = new Option<string?>("--exporter") { Description = "The exporter's natsjs-exporter.dll (default: the Release build).", HelpName = "PATH" };
+            var command = new Command("oversize",
+                "A misbehaving target: a /jsz answer far beyond --max-response-size (chunked, no length); prints the exporter's idle and peak RSS against idle + 2 x cap.")
+            {
+                size, cap, polls, gzip, exporter,
+            };
+            command.SetAction(p => oversize(new OversizeOptions
+            {
+                SizeMiB = p.GetValue(size), CapMiB = p.GetValue(cap), Polls = p.GetValue(polls), Gzip = p.GetValue(gzip), Exporter = p.GetValue(exporter),
+            }));
             root.Add(command);
         }
         return root;

@@ -16,6 +16,10 @@ public sealed record HarnessOptions
 {
     public int Streams { get; init; } = 1000;
     public int Accounts { get; init; } = 1;
+    /// <summary>R3 durable consumers per stream (0 to 3).</summary>
+    public int Consumers { get; init; } = 3;
+    /// <summary>The nats-server version the fake servers' /varz report (2.10+: the exporter also asks /raftz).</summary>
+    public string ServerVersion { get; init; } = Workload.DefaultVersion;
     public int Cycles { get; init; } = 100;
     public TimeSpan? Interval { get; init; }
     public TimeSpan ScrapeTime { get; init; } = TimeSpan.FromSeconds(20);
@@ -37,6 +41,8 @@ public sealed record HarnessOptions
 public sealed class CycleHarness(HarnessOptions o)
 {
     private long _jszRequests;
+    private long _healthzRequests;
+    private long _raftzRequests;
     private readonly StringBuilder _exporterLog = new();
 
     private static readonly string PrometheusAccept =
@@ -45,9 +51,10 @@ public sealed class CycleHarness(HarnessOptions o)
     public async Task<int> RunAsync()
     {
         var exporterDll = o.Exporter ?? FindExporter();
-        Say($"workload: {o.Streams:N0} streams R3, {o.Streams * 3:N0} consumers R3, {o.Accounts} account(s), 3 servers, sources on 1 % of streams");
+        Say($"workload: {o.Streams:N0} streams R3, {o.Streams * o.Consumers:N0} consumers R3, {o.Accounts} account(s), 3 servers, sources on 1 % of streams");
         var sw = Stopwatch.StartNew();
-        var workload = Workload.Generate(o.Streams, o.Accounts);
+        var workload = Workload.Generate(o.Streams, o.Accounts, version: o.ServerVersion, consumersPerStream: o.Consumers);
+        Say($"  servers report version {workload.Version}; /healthz?details=true ok, /raftz the meta group ({workload.Raftz[0].Length:N0} bytes)");
         Say($"  /jsz per server: {string.Join(" / ", workload.Jsz.Select(j => Mb(j.Length)))} (generated in {sw.Elapsed.TotalSeconds:0.0} s)");
 
         var baseline = MeasureParseBaseline(workload);
@@ -57,7 +64,10 @@ public sealed class CycleHarness(HarnessOptions o)
         var urls = servers.Urls;
         var interval = o.Interval ?? (o.Streams switch { <= 100 => TimeSpan.FromMilliseconds(500), <= 1000 => TimeSpan.FromSeconds(1), _ => TimeSpan.FromSeconds(2) });
         int port = FreePort();
-        var exporter = StartExporter(exporterDll, urls, interval, port);
+        // The exporter's default --max-response-size is 256 MiB: raise it for answers near that (100,000 streams).
+        long largest = workload.Jsz.Max(j => (long)j.Length);
+        string[] extraArgs = largest > 200L << 20 ? ["--max-response-size", ((largest >> 20) * 2).ToString(CultureInfo.InvariantCulture)] : [];
+        var exporter = StartExporter(exporterDll, urls, interval, port, extraArgs);
         try
         {
             using var http = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None, UseProxy = false })
@@ -69,7 +79,7 @@ public sealed class CycleHarness(HarnessOptions o)
             Say($"exporter: {Path.GetFileName(exporterDll)}, GC {o.Gc}, interval {interval.TotalSeconds:0.###} s; /healthz after {healthy.TotalSeconds:0.00} s, first poll published (/readyz) after {ready.TotalSeconds:0.00} s");
 
             // Warm up a few cycles (JIT tiering, pools), then measure.
-            await WaitCyclesAsync(3, exporter);
+            await WaitCyclesAsync(Math.Min(3, o.Cycles), exporter); // fewer when the run measures few (100,000 streams)
             var rssSamples = new List<(long Cycle, long Rss)>();
             using var rssCts = new CancellationTokenSource();
             long startCycle = Cycles();
@@ -105,18 +115,22 @@ public sealed class CycleHarness(HarnessOptions o)
             // natsjs_poll_duration_seconds: read from the head of /metrics over a few polls, after the CPU window.
             var durations = new Dictionary<double, double>();
             long c2 = Cycles();
-            while (Cycles() - c2 < 5)
+            while (Cycles() - c2 < Math.Min(5, o.Cycles))
             {
                 if (await PeekPollAsync(http) is { } p) durations[p.Timestamp] = p.Duration;
                 await Task.Delay(interval / 3);
             }
             var d = durations.Values.Order().ToArray();
             Say($"cycle: whole poll (fetch, parse, merge, render, publish; exporter's debug log) p50 {Pct(whole, 50) / 1000:0.000} s, p90 {Pct(whole, 90) / 1000:0.000} s, max {whole.DefaultIfEmpty().Max() / 1000:0.000} s over {whole.Length} polls; natsjs_poll_duration_seconds p50 {Pct(d, 50):0.000} s");
+            var pauses = FullCollections().Skip(log0).Order().ToArray();
+            if (pauses.Length > 0)
+                Say($"exporter's forced full collection after each merge (a pause for every request in flight): p50 {Pct(pauses, 50):0} ms, max {pauses.Max():0} ms");
             Say($"exporter CPU per cycle: {cpuPerCycle * 1000:0} ms = {cpuPerCycle / baseline.TotalSeconds:0.00}x STJ parse ({(cpu1 - cpu0) / ClockTicks:0.0} s CPU over {c1 - c0} cycles in {window.Elapsed.TotalSeconds:0} s)");
             var blocks = rssSamples.GroupBy(s => Math.Min(9, s.Cycle * 10 / Math.Max(1, o.Cycles))).OrderBy(g => g.Key)
                 .Select(g => Mb(g.Max(s => s.Rss))).ToArray();
             Say($"RSS: peak (VmHWM, start-up included) {Mb(hwm)}; max per tenth of the {o.Cycles} cycles: {string.Join(" ", blocks)}");
 
+            Say($"exporter asked /healthz {Interlocked.Read(ref _healthzRequests)} and /raftz {Interlocked.Read(ref _raftzRequests)} times in {Cycles()} polls");
             var (bytes, series, gzipBytes, encoding) = await FullScrapeAsync(http);
             Say($"exposition: {Mb(bytes)}, {series:N0} series (process_* included){(gzipBytes > 0 ? $"; gzip {Mb(gzipBytes)} ({encoding})" : "; gzip not offered")}");
 
@@ -149,7 +163,7 @@ public sealed class CycleHarness(HarnessOptions o)
 
     private TimeSpan MeasureParseBaseline(Workload w)
     {
-        int reps = o.Streams switch { <= 100 => 200, <= 1000 => 30, _ => 7 };
+        int reps = o.Streams switch { <= 100 => 200, <= 1000 => 30, <= 20_000 => 7, _ => 3 };
         var me = Process.GetCurrentProcess();
         foreach (var json in w.Jsz) JsonSerializer.Deserialize(json, JszJsonContext.Default.JszResponse); // warm-up
         var samples = new List<double>();
@@ -193,18 +207,34 @@ public sealed class CycleHarness(HarnessOptions o)
             ctx.Response.ContentLength = body.Length;
             await ctx.Response.Body.WriteAsync(body, ctx.RequestAborted);
         });
-        app.MapGet("/varz", async ctx =>
+        app.MapGet("/varz", ctx => Json(ctx, w.Varz[ServerOf(ctx)]));
+        app.MapGet("/healthz", ctx =>
         {
-            var body = w.Varz[ServerOf(ctx)];
-            ctx.Response.ContentType = "application/json";
-            ctx.Response.ContentLength = body.Length;
-            await ctx.Response.Body.WriteAsync(body, ctx.RequestAborted);
+            Interlocked.Increment(ref _healthzRequests);
+            return Json(ctx, w.Healthz[ServerOf(ctx)]);
+        });
+        app.MapGet("/raftz", ctx =>
+        {
+            Interlocked.Increment(ref _raftzRequests);
+            if (ctx.Request.Query.ContainsKey("acc")) // --raftz-groups all: no stream or consumer groups are served
+            {
+                ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+            return Json(ctx, w.Raftz[ServerOf(ctx)]);
         });
         await app.StartAsync();
         return new Servers(app, ports.Select(p => $"http://127.0.0.1:{p}").ToArray());
     }
 
-    private static int FreePort()
+    private static async Task Json(HttpContext ctx, byte[] body)
+    {
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.ContentLength = body.Length;
+        await ctx.Response.Body.WriteAsync(body, ctx.RequestAborted);
+    }
+
+    internal static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
@@ -223,7 +253,7 @@ public sealed class CycleHarness(HarnessOptions o)
         return path;
     }
 
-    private Process StartExporter(string path, string[] urls, TimeSpan interval, int port)
+    private Process StartExporter(string path, string[] urls, TimeSpan interval, int port, string[] extraArgs)
     {
         bool native = !path.EndsWith(".dll", StringComparison.Ordinal);
         var psi = new ProcessStartInfo(native ? path : "dotnet")
@@ -236,6 +266,7 @@ public sealed class CycleHarness(HarnessOptions o)
         string ms = $"{(long)interval.TotalMilliseconds}ms";
         foreach (var a in new[] { "--monitor-urls", string.Join(",", urls), "--interval", ms, "--timeout", ms, "--listen", $"127.0.0.1:{port}", "--log-level", "debug" })
             psi.ArgumentList.Add(a);
+        foreach (var a in extraArgs) psi.ArgumentList.Add(a);
         if (o.Gc != "default") psi.Environment["DOTNET_gcServer"] = o.Gc == "server" ? "1" : "0";
         foreach (var (k, v) in o.ExporterEnvironment) psi.Environment[k] = v;
         var p = Process.Start(psi)!;
@@ -284,6 +315,15 @@ public sealed class CycleHarness(HarnessOptions o)
     }
 
     private int PollLogCount() => PollLogDurations().Count;
+
+    private static readonly System.Text.RegularExpressions.Regex FullCollection = new(@"Poll done .*full collection after merge (\d+) ms", System.Text.RegularExpressions.RegexOptions.Compiled);
+
+    private List<double> FullCollections()
+    {
+        string log;
+        lock (_exporterLog) log = _exporterLog.ToString();
+        return FullCollection.Matches(log).Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+    }
 
     private const double ClockTicks = 100.0; // USER_HZ on Linux
 

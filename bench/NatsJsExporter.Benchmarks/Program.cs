@@ -7,6 +7,7 @@ using NatsJsExporter.Snapshot;
 // cycle  [--streams N] [--accounts 1|100] ...   whole-process harness (real exporter, HTTP on 127.0.0.1)
 // steps  [--streams N] [--accounts 1|100]       quick in-process parse / merge / render timings
 // jsz    [--streams N] [--accounts 1|100] DIR   write the generated /jsz answers (n1.json ...) to DIR
+// oversize [--size-mb 600] [--cap-mb 64] [--gzip]  a misbehaving target: RSS against idle + 2 x cap
 // anything else                                 BenchmarkDotNet (e.g. --filter '*Render*')
 var root = BenchCommandLine.Build(
     cycle: o => new CycleHarness(o).RunAsync(),
@@ -23,7 +24,8 @@ var root = BenchCommandLine.Build(
     {
         BenchmarkSwitcher.FromAssembly(typeof(Workload).Assembly).Run(args);
         return Task.FromResult(0);
-    });
+    },
+    oversize: o => new OversizeHarness(o).RunAsync());
 return await BenchCommandLine.InvokeAsync(root, args);
 
 static async Task<int> StepsAsync(int streams, int accounts, int? repsOption)
@@ -73,7 +75,43 @@ static async Task<int> StepsAsync(int streams, int accounts, int? repsOption)
         }
         ps.Add(Cpu() - s0);
     }
+    var sync = new List<double>();
+    for (int r = 0; r < Math.Min(reps, 5); r++)
+    {
+        double s0 = Cpu();
+        foreach (var json in w.Jsz) GC.KeepAlive(System.Text.Json.JsonSerializer.Deserialize(json, ctx.JszResponse));
+        sync.Add(Cpu() - s0);
+    }
+    var seqs = w.Jsz.Select(j => Seg.Of(j, 64 * 1024)).ToArray();
+    var multi = new List<double>();
+    for (int r = 0; r < Math.Min(reps, 5); r++)
+    {
+        double s0 = Cpu();
+        foreach (var seq in seqs)
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(seq);
+            GC.KeepAlive(System.Text.Json.JsonSerializer.Deserialize(ref reader, ctx.JszResponse));
+        }
+        multi.Add(Cpu() - s0);
+    }
+    Console.WriteLine($"parse from 64 KiB chunks (Deserialize over a ReadOnlySequence): {multi.Order().ElementAt(multi.Count / 2):0} ms CPU");
+    Console.WriteLine($"parse from whole bytes (Deserialize, the harness's baseline): {sync.Order().ElementAt(sync.Count / 2):0} ms CPU");
     Console.WriteLine($"parse from a stream (DeserializeAsync, as the exporter reads): {ps.Order().ElementAt(ps.Count / 2):0} ms CPU; live heap after: {(GC.GetTotalMemory(forceFullCollection: true) - heapBeforeStreams) / 1048576.0:0} MB more than before");
     Console.WriteLine($"CPU, median of {reps}: parse {Med(t => t.Parse):0} ms, merge {Med(t => t.Merge):0} ms, render {Med(t => t.Render):0} ms, allocated {Med(t => t.Alloc) / 1048576.0:0} MB per cycle");
     return 0;
+}
+
+sealed class Seg : System.Buffers.ReadOnlySequenceSegment<byte>
+{
+    public static System.Buffers.ReadOnlySequence<byte> Of(byte[] data, int size)
+    {
+        Seg? first = null, last = null;
+        for (int o = 0; o < data.Length; o += size)
+        {
+            var s = new Seg { Memory = data.AsMemory(o, Math.Min(size, data.Length - o)), RunningIndex = o };
+            if (first is null) first = s; else last!.Next = s;
+            last = s;
+        }
+        return first is null ? default : new System.Buffers.ReadOnlySequence<byte>(first, 0, last!, last!.Memory.Length);
+    }
 }

@@ -11,7 +11,10 @@ namespace NatsJsExporter.Benchmarks;
 /// every server listing every stream it hosts (all of them, R3 on 3 servers) in random order,
 /// with its own view of each Raft group (the leader's view of its followers; followers report
 /// the other follower as not current with whole-log lag, as 2.9 does), config, state and
-/// consumer_detail. Values are deterministic for a given seed.
+/// consumer_detail. Values are deterministic for a given seed. Each server also answers
+/// /healthz?details=true (healthy: `{"status":"ok"}`) and /raftz (the meta group `_meta_` in the
+/// system account, as 2.10.27+ shape it: the leader with its peers' last replicated index), and its
+/// /varz carries <see cref="Version"/>, which decides what the exporter asks (2.10+: /raftz).
 /// </summary>
 public sealed class Workload
 {
@@ -28,11 +31,22 @@ public sealed class Workload
     public byte[][] Jsz { get; }
     /// <summary>/varz answer per server (the fields that matter plus a realistic handful).</summary>
     public byte[][] Varz { get; }
+    /// <summary>/healthz?details=true answer per server.</summary>
+    public byte[][] Healthz { get; }
+    /// <summary>/raftz answer per server (the meta group only, as `--raftz-groups meta` asks).</summary>
+    public byte[][] Raftz { get; }
+    /// <summary>The nats-server version every /varz reports.</summary>
+    public string Version { get; }
+
+    public const string DefaultVersion = "2.10.27";
 
     public long TotalJszBytes => Jsz.Sum(j => (long)j.Length);
 
-    private Workload(int streams, int accounts, string[] ids, byte[][] jsz, byte[][] varz)
+    private Workload(int streams, int accounts, string[] ids, byte[][] jsz, byte[][] varz, byte[][] healthz, byte[][] raftz, string version)
     {
+        Healthz = healthz;
+        Raftz = raftz;
+        Version = version;
         Streams = streams;
         Accounts = accounts;
         ServerIds = ids;
@@ -48,8 +62,9 @@ public sealed class Workload
 
     public static string AccountName(int i, int accounts) => accounts == 1 ? "APP" : $"ACC{i % accounts:D3}";
 
-    public static Workload Generate(int streams, int accounts, int seed = 42)
+    public static Workload Generate(int streams, int accounts, int seed = 42, string version = DefaultVersion, int consumersPerStream = 3)
     {
+        if (consumersPerStream is < 0 or > 3) throw new ArgumentOutOfRangeException(nameof(consumersPerStream), "0 to 3 consumers per stream");
         var rnd = new Random(seed);
         var specs = new StreamSpec[streams];
         for (int i = 0; i < streams; i++)
@@ -58,7 +73,7 @@ public sealed class Workload
             ulong first = last == 0 ? 0 : Math.Max(1, last - (ulong)rnd.Next(0, 1_000_000));
             ulong msgs = last == 0 ? 0 : last - first + 1;
             var created = Epoch.AddSeconds(-rnd.Next(0, 86_400 * 90)).AddTicks(rnd.Next(0, 10_000_000));
-            var consumers = new ConsumerSpec[ConsumerNames.Length];
+            var consumers = new ConsumerSpec[consumersPerStream];
             for (int c = 0; c < consumers.Length; c++)
             {
                 ulong delivered = msgs == 0 ? 0 : first + (ulong)rnd.NextInt64(0, (long)msgs);
@@ -78,14 +93,18 @@ public sealed class Workload
         var peers = ServerNames.Select(_ => RandomId(rnd, 8)).ToArray();
         var jsz = new byte[ServerNames.Length][];
         var varz = new byte[ServerNames.Length][];
+        var healthz = new byte[ServerNames.Length][];
+        var raftz = new byte[ServerNames.Length][];
         for (int s = 0; s < ServerNames.Length; s++)
         {
             var order = specs.ToArray();
             new Random(seed + 100 + s).Shuffle(order); // stream_detail order is random per server
             jsz[s] = WriteJsz(s, ids, peers, order, accounts, new Random(seed + 200 + s));
-            varz[s] = WriteVarz(s, ids[s]);
+            varz[s] = WriteVarz(s, ids[s], version);
+            healthz[s] = "{\"status\":\"ok\"}"u8.ToArray();
+            raftz[s] = WriteRaftz(s, peers, streams, new Random(seed + 300 + s));
         }
-        return new Workload(streams, accounts, ids, jsz, varz);
+        return new Workload(streams, accounts, ids, jsz, varz, healthz, raftz, version);
     }
 
     private static string RandomId(Random rnd, int n)
@@ -100,7 +119,7 @@ public sealed class Workload
 
     private static byte[] WriteJsz(int self, string[] ids, string[] peerIds, StreamSpec[] streams, int accounts, Random rnd)
     {
-        var buffer = new ArrayBufferWriter<byte>(streams.Length * 6500 + 4096);
+        var buffer = new ArrayBufferWriter<byte>(streams.Length * (2100 + 1500 * (streams.Length == 0 ? 0 : streams[0].Consumers.Length)) + 4096);
         using (var w = new Utf8JsonWriter(buffer, Pretty))
         {
             ulong messages = 0, bytes = 0, mem = 0, file = 0;
@@ -130,7 +149,7 @@ public sealed class Workload
             w.WriteNumber("errors", rnd.Next(0, 5000));
             w.WriteEndObject();
             w.WriteNumber("streams", streams.Length);
-            w.WriteNumber("consumers", streams.Length * ConsumerNames.Length);
+            w.WriteNumber("consumers", streams.Sum(s => s.Consumers.Length));
             w.WriteNumber("messages", messages);
             w.WriteNumber("bytes", bytes);
             w.WriteStartObject("meta_cluster");
@@ -327,7 +346,58 @@ public sealed class Workload
         w.WriteEndObject();
     }
 
-    private static byte[] WriteVarz(int self, string id)
+    // GET /raftz (no account): {"SYS": {"_meta_": group}} as this server sees the meta group.
+    private static byte[] WriteRaftz(int self, string[] peerIds, int streams, Random rnd)
+    {
+        int leader = Array.IndexOf(ServerNames, MetaLeader);
+        ulong index = (ulong)streams * 5 + 100; // about one entry per stream and consumer assignment
+        var buffer = new ArrayBufferWriter<byte>(2048);
+        using (var w = new Utf8JsonWriter(buffer, Pretty))
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("SYS");
+            w.WriteStartObject("_meta_");
+            w.WriteString("id", peerIds[self]);
+            w.WriteString("state", self == leader ? "LEADER" : "FOLLOWER");
+            w.WriteNumber("size", ServerNames.Length);
+            w.WriteNumber("quorum_needed", ServerNames.Length / 2 + 1);
+            w.WriteNumber("committed", index);
+            w.WriteNumber("applied", index);
+            w.WriteString("leader", peerIds[leader]);
+            if (self == leader) w.WriteString("leader_since", Ts(Epoch.AddHours(-30)));
+            w.WriteBoolean("ever_had_leader", true);
+            w.WriteNumber("term", 7);
+            w.WriteString("voted_for", peerIds[leader]);
+            w.WriteNumber("pterm", 7);
+            w.WriteNumber("pindex", index);
+            w.WriteBoolean("system_account", true);
+            w.WriteString("traffic_account", "SYS");
+            w.WriteStartObject("wal");
+            w.WriteNumber("messages", 1000);
+            w.WriteNumber("bytes", 1_000_000);
+            w.WriteNumber("first_seq", index - 999);
+            w.WriteNumber("last_seq", index);
+            w.WriteEndObject();
+            w.WriteStartObject("peers");
+            for (int p = 0; p < ServerNames.Length; p++)
+            {
+                if (p == self) continue;
+                w.WriteStartObject(peerIds[p]);
+                w.WriteString("name", ServerNames[p]);
+                w.WriteBoolean("known", true);
+                if (self == leader) w.WriteNumber("last_replicated_index", index);
+                if (self == leader || p == leader) w.WriteString("last_seen", $"{rnd.Next(1, 999)}.{rnd.Next(0, 999999):D6}ms");
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static byte[] WriteVarz(int self, string id, string version)
     {
         var buffer = new ArrayBufferWriter<byte>(2048);
         using (var w = new Utf8JsonWriter(buffer, Pretty))
@@ -335,7 +405,7 @@ public sealed class Workload
             w.WriteStartObject();
             w.WriteString("server_id", id);
             w.WriteString("server_name", ServerNames[self]);
-            w.WriteString("version", "2.9.10");
+            w.WriteString("version", version);
             w.WriteNumber("proto", 1);
             w.WriteString("go", "go1.19.8");
             w.WriteString("host", "127.0.0.1");

@@ -13,9 +13,12 @@ internal static class PollMemory
     /// <summary>Polls that allocated less than this (a few hundred streams) leave the GC alone.</summary>
     public const long Threshold = 64L * 1024 * 1024;
 
-    public static void ReleaseParsedDocuments(long allocatedAtPollStart)
+    /// <summary>Collects when the poll allocated past <see cref="Threshold"/>; returns how long the (blocking) collection took.</summary>
+    public static TimeSpan ReleaseParsedDocuments(long allocatedAtPollStart)
     {
-        if (GC.GetTotalAllocatedBytes() - allocatedAtPollStart < Threshold) return;
+        if (GC.GetTotalAllocatedBytes() - allocatedAtPollStart < Threshold) return TimeSpan.Zero;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return System.Diagnostics.Stopwatch.GetElapsedTime(start);
     }
 }

@@ -66,7 +66,7 @@ public sealed class Poller
 
         var snapshot = result.Snapshot with { PollDuration = sw.Elapsed, ServersExpected = _source.ExpectedServers };
         reports = null!; // the parsed /jsz documents are dead from here on, not held to the end of this async method
-        PollMemory.ReleaseParsedDocuments(allocatedBefore);
+        var collection = PollMemory.ReleaseParsedDocuments(allocatedBefore);
         var published = new PublishedSnapshot(snapshot, MetricsRenderer.RenderMemory(snapshot, BuildInfo.Version, sizeHint: _lastExpositionSize));
         _lastExpositionSize = published.Exposition.Length;
         _previous = snapshot;
@@ -74,9 +74,9 @@ public sealed class Poller
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             var gc = GC.GetGCMemoryInfo();
-            _logger.LogDebug("Poll done in {Ms:0} ms: {Up}/{Targets} targets up, {Streams} streams, {Bytes} bytes of metrics; GC heap {HeapMb:0} MB, committed {CommittedMb:0} MB, fragmented {FragmentedMb:0} MB",
+            _logger.LogDebug("Poll done in {Ms:0} ms: {Up}/{Targets} targets up, {Streams} streams, {Bytes} bytes of metrics; GC heap {HeapMb:0} MB, committed {CommittedMb:0} MB, fragmented {FragmentedMb:0} MB; full collection after merge {CollectMs:0} ms",
                 sw.Elapsed.TotalMilliseconds, targets.Count(t => t.Up), targets.Count, snapshot.Streams.Count, published.Exposition.Length,
-                gc.HeapSizeBytes / 1048576.0, gc.TotalCommittedBytes / 1048576.0, gc.FragmentedBytes / 1048576.0);
+                gc.HeapSizeBytes / 1048576.0, gc.TotalCommittedBytes / 1048576.0, gc.FragmentedBytes / 1048576.0, collection.TotalMilliseconds);
         }
         return published;
     }

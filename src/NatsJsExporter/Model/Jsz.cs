@@ -7,8 +7,15 @@ namespace NatsJsExporter.Model;
 // Every field is optional: servers omit zero values and older servers lack newer fields.
 // Unsigned 64-bit fields stay ulong so uint64-max ("unlimited") survives parsing.
 
-public sealed record JszResponse
+// The lists that hold nearly a whole answer (account_details, stream_detail, consumer_detail) leave
+// out null elements after parsing (IJsonOnDeserialized), not through NullSkippingListConverter: a
+// custom converter cannot resume, so System.Text.Json would buffer the whole array (the whole
+// answer) before reading it, in a buffer doubling up to twice the answer's size.
+
+public sealed record JszResponse : IJsonOnDeserialized
 {
+    void IJsonOnDeserialized.OnDeserialized() => AccountDetails?.RemoveAll(static a => a is null);
+
     public string? ServerId { get; init; }
     public DateTimeOffset? Now { get; init; }
     public bool Disabled { get; init; }
@@ -29,7 +36,6 @@ public sealed record JszResponse
     /// <summary>2.11.11/2.12.1+ with raft=true: consumers this server leads.</summary>
     public long? ConsumersLeader { get; init; }
     public MetaClusterDto? MetaCluster { get; init; }
-    [JsonConverter(typeof(NullSkippingListConverter<AccountDetailDto>))]
     public List<AccountDetailDto>? AccountDetails { get; init; }
     /// <summary>2.10.28/2.11.2+: total number of accounts, for paging.</summary>
     public long? Total { get; init; }
@@ -81,8 +87,10 @@ public sealed record PeerInfoDto
     public string? Peer { get; init; }
 }
 
-public sealed record AccountDetailDto
+public sealed record AccountDetailDto : IJsonOnDeserialized
 {
+    void IJsonOnDeserialized.OnDeserialized() => StreamDetail?.RemoveAll(static s => s is null);
+
     public string? Name { get; init; }
     public string? Id { get; init; }
     public ulong Memory { get; init; }
@@ -90,7 +98,6 @@ public sealed record AccountDetailDto
     public ulong ReservedMemory { get; init; }
     public ulong ReservedStorage { get; init; }
     public ApiStatsDto? Api { get; init; }
-    [JsonConverter(typeof(NullSkippingListConverter<StreamDetailDto>))]
     public List<StreamDetailDto>? StreamDetail { get; init; }
 }
 
@@ -105,14 +112,15 @@ public sealed record ClusterInfoDto
     public string? RaftGroup { get; init; }
 }
 
-public sealed record StreamDetailDto
+public sealed record StreamDetailDto : IJsonOnDeserialized
 {
+    void IJsonOnDeserialized.OnDeserialized() => ConsumerDetail?.RemoveAll(static c => c is null);
+
     public string? Name { get; init; }
     public DateTimeOffset? Created { get; init; }
     public ClusterInfoDto? Cluster { get; init; }
     public StreamConfigDto? Config { get; init; }
     public StreamStateDto? State { get; init; }
-    [JsonConverter(typeof(NullSkippingListConverter<ConsumerInfoDto>))]
     public List<ConsumerInfoDto>? ConsumerDetail { get; init; }
     public StreamSourceInfoDto? Mirror { get; init; }
     [JsonConverter(typeof(NullSkippingListConverter<StreamSourceInfoDto>))]

@@ -152,8 +152,11 @@ public sealed class HttpMonitorSource : IJszSource
         }
         if (response.Content.Headers.ContentLength is { } len && len > _maxResponseBytes)
             throw new ResponseTooLargeException(_maxResponseBytes);
-        await using var stream = new LimitedReadStream(await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false), _maxResponseBytes);
-        return await JsonSerializer.DeserializeAsync(stream, type, ct).ConfigureAwait(false)
+        // The whole answer first (pooled, stopped at the limit), then parsed: an oversized answer is
+        // never parsed, so it costs at most the limit, not the objects built from it.
+        await using var source = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        await using var answer = await PooledAnswer.ReadWholeAsync(source, _maxResponseBytes, ct).ConfigureAwait(false);
+        return await answer.DeserializeAsync(type, ct).ConfigureAwait(false)
             ?? throw new JsonException("the answer was JSON null");
     }
 
