@@ -334,7 +334,7 @@ public sealed class CycleHarness(HarnessOptions o)
         return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture); // utime, stime
     }
 
-    private static (long Rss, long Hwm) ReadRss(int pid)
+    internal static (long Rss, long Hwm) ReadRss(int pid)
     {
         long rss = 0, hwm = 0;
         try

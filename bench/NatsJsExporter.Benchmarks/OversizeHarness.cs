@@ -75,8 +75,8 @@ public sealed class OversizeHarness(OversizeOptions o)
                 await WaitPollsAsync(p, 5);
                 long idle = 0;
                 var idleUntil = Stopwatch.StartNew();
-                while (idleUntil.Elapsed < TimeSpan.FromSeconds(3)) { idle = Math.Max(idle, Rss(p.Id).Rss); await Task.Delay(20); }
-                long hwmBefore = Rss(p.Id).Hwm;
+                while (idleUntil.Elapsed < TimeSpan.FromSeconds(3)) { idle = Math.Max(idle, CycleHarness.ReadRss(p.Id).Rss); await Task.Delay(20); }
+                long hwmBefore = CycleHarness.ReadRss(p.Id).Hwm;
                 Say($"idle (5 normal polls of a 100-stream server done): RSS {Mb(idle)}, VmHWM so far {Mb(hwmBefore)}");
 
                 _oversized = true;
@@ -86,10 +86,10 @@ public sealed class OversizeHarness(OversizeOptions o)
                 while (Interlocked.Read(ref _jszRequests) - r0 < o.Polls + 1 && sw.Elapsed < TimeSpan.FromMinutes(5))
                 {
                     if (p.HasExited) throw new InvalidOperationException("the exporter exited:\n" + _log);
-                    peak = Math.Max(peak, Rss(p.Id).Rss);
+                    peak = Math.Max(peak, CycleHarness.ReadRss(p.Id).Rss);
                     await Task.Delay(5);
                 }
-                var (after, hwm) = Rss(p.Id);
+                var (after, hwm) = CycleHarness.ReadRss(p.Id);
                 long bound = idle + 2L * o.CapMiB * 1048576;
                 Say($"after {o.Polls} oversized polls: peak RSS {Mb(peak)} (sampled every 5 ms), RSS now {Mb(after)}; bound idle + 2 x cap = {Mb(bound)}: " +
                     (peak <= bound ? $"met ({Mb(bound - peak)} to spare)" : $"MISSED by {Mb(peak - bound)}"));
@@ -186,20 +186,4 @@ public sealed class OversizeHarness(OversizeOptions o)
     private static void Say(string s) => Console.WriteLine(s);
 
     private static string Mb(long bytes) => $"{bytes / 1048576.0:0} MiB";
-
-    private static (long Rss, long Hwm) Rss(int pid)
-    {
-        long rss = 0, hwm = 0;
-        try
-        {
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-            {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = Kb(line);
-                else if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) hwm = Kb(line);
-            }
-        }
-        catch (IOException) { }
-        return (rss, hwm);
-        static long Kb(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-    }
 }

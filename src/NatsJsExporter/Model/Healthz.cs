@@ -10,12 +10,13 @@ namespace NatsJsExporter.Model;
 /// sentence and, with details (2.10+), one entry per failing check in `errors`. Over the system
 /// account the body also carries `status_code`; over HTTP the code is the response's own.
 /// </summary>
-public sealed record HealthzResponse
+public sealed record HealthzResponse : IJsonOnDeserialized
 {
+    void IJsonOnDeserialized.OnDeserialized() => Errors?.RemoveAll(static e => e is null);
+
     public string? Status { get; init; }
     public int StatusCode { get; init; }
     public string? Error { get; init; }
-    [JsonConverter(typeof(NullSkippingListConverter<HealthzErrorDto>))]
     public List<HealthzErrorDto>? Errors { get; init; }
 }
 
@@ -45,7 +46,6 @@ public sealed record HealthzRequestOptions
     public bool Details { get; init; }
     public string? ServerName { get; init; }
     public string? Cluster { get; init; }
-    [JsonConverter(typeof(NullSkippingListConverter<string>))]
     public List<string>? Tags { get; init; }
     public string? Domain { get; init; }
 }

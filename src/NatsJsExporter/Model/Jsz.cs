@@ -7,10 +7,10 @@ namespace NatsJsExporter.Model;
 // Every field is optional: servers omit zero values and older servers lack newer fields.
 // Unsigned 64-bit fields stay ulong so uint64-max ("unlimited") survives parsing.
 
-// The lists that hold nearly a whole answer (account_details, stream_detail, consumer_detail) leave
-// out null elements after parsing (IJsonOnDeserialized), not through NullSkippingListConverter: a
-// custom converter cannot resume, so System.Text.Json would buffer the whole array (the whole
-// answer) before reading it, in a buffer doubling up to twice the answer's size.
+// A null element in any list (a damaged or hostile answer; servers never send one) is left out
+// after parsing (IJsonOnDeserialized on the record that holds the list), so no consumer needs its own
+// null check. Not a custom converter: one cannot resume, so System.Text.Json would buffer the whole
+// array (for account_details, the whole answer) before reading it.
 
 public sealed record JszResponse : IJsonOnDeserialized
 {
@@ -56,12 +56,13 @@ public sealed record ApiStatsDto
     public long? Level { get; init; }
 }
 
-public sealed record MetaClusterDto
+public sealed record MetaClusterDto : IJsonOnDeserialized
 {
+    void IJsonOnDeserialized.OnDeserialized() => Replicas?.RemoveAll(static p => p is null);
+
     public string? Name { get; init; }
     public string? Leader { get; init; }
     public string? Peer { get; init; }
-    [JsonConverter(typeof(NullSkippingListConverter<PeerInfoDto>))]
     public List<PeerInfoDto>? Replicas { get; init; }
     public long ClusterSize { get; init; }
     /// <summary>2.10.21+.</summary>
@@ -101,12 +102,13 @@ public sealed record AccountDetailDto : IJsonOnDeserialized
     public List<StreamDetailDto>? StreamDetail { get; init; }
 }
 
-public sealed record ClusterInfoDto
+public sealed record ClusterInfoDto : IJsonOnDeserialized
 {
+    void IJsonOnDeserialized.OnDeserialized() => Replicas?.RemoveAll(static p => p is null);
+
     public string? Name { get; init; }
     public string? Leader { get; init; }
     public DateTimeOffset? LeaderSince { get; init; }
-    [JsonConverter(typeof(NullSkippingListConverter<PeerInfoDto>))]
     public List<PeerInfoDto>? Replicas { get; init; }
     /// <summary>2.10.4+ with raft=true: the Raft group name (S-R3F-..., C-R3F-...), as /raftz lists it.</summary>
     public string? RaftGroup { get; init; }
@@ -114,7 +116,11 @@ public sealed record ClusterInfoDto
 
 public sealed record StreamDetailDto : IJsonOnDeserialized
 {
-    void IJsonOnDeserialized.OnDeserialized() => ConsumerDetail?.RemoveAll(static c => c is null);
+    void IJsonOnDeserialized.OnDeserialized()
+    {
+        ConsumerDetail?.RemoveAll(static c => c is null);
+        Sources?.RemoveAll(static s => s is null);
+    }
 
     public string? Name { get; init; }
     public DateTimeOffset? Created { get; init; }
@@ -123,14 +129,14 @@ public sealed record StreamDetailDto : IJsonOnDeserialized
     public StreamStateDto? State { get; init; }
     public List<ConsumerInfoDto>? ConsumerDetail { get; init; }
     public StreamSourceInfoDto? Mirror { get; init; }
-    [JsonConverter(typeof(NullSkippingListConverter<StreamSourceInfoDto>))]
     public List<StreamSourceInfoDto>? Sources { get; init; }
 }
 
-public sealed record StreamConfigDto
+public sealed record StreamConfigDto : IJsonOnDeserialized
 {
+    void IJsonOnDeserialized.OnDeserialized() => Subjects?.RemoveAll(static s => s is null);
+
     public string? Name { get; init; }
-    [JsonConverter(typeof(NullSkippingListConverter<string>))]
     public List<string>? Subjects { get; init; }
     public string? Retention { get; init; }
     public string? Storage { get; init; }
@@ -286,15 +292,16 @@ public sealed record JszServerResponse
 }
 
 /// <summary>The envelope's description of the answering server (server/events.go ServerInfo).</summary>
-public sealed record ServerInfoDto
+public sealed record ServerInfoDto : IJsonOnDeserialized
 {
+    void IJsonOnDeserialized.OnDeserialized() => Tags?.RemoveAll(static t => t is null);
+
     public string? Name { get; init; }
     public string? Host { get; init; }
     public string? Id { get; init; }
     public string? Cluster { get; init; }
     public string? Domain { get; init; }
     public string? Ver { get; init; }
-    [JsonConverter(typeof(NullSkippingListConverter<string>))]
     public List<string>? Tags { get; init; }
 }
 
@@ -311,7 +318,6 @@ public sealed record JszRequestOptions
     public bool Raft { get; init; }
     public string? ServerName { get; init; }
     public string? Cluster { get; init; }
-    [JsonConverter(typeof(NullSkippingListConverter<string>))]
     public List<string>? Tags { get; init; }
     public string? Domain { get; init; }
 }

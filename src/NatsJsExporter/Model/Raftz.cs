@@ -59,7 +59,6 @@ public sealed record RaftzRequestOptions
     public string? Account { get; init; }
     public string? ServerName { get; init; }
     public string? Cluster { get; init; }
-    [JsonConverter(typeof(NullSkippingListConverter<string>))]
     public List<string>? Tags { get; init; }
     public string? Domain { get; init; }
 }
