@@ -38,6 +38,7 @@ public static class ServeCommand
             builder.Host.UseSerilog();
             builder.AddWebSecurity(options); // --web-config-file: TLS, client certificates, basic auth
             builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = ShutdownSignals.GracePeriod);
+            builder.Services.AddSingleton<IHostLifetime, SignalHostLifetime>(); // signals: ShutdownSignals alone
             builder.Services.AddExporterOptions(configuration);
             builder.Services.AddJszPolling(options);
             using var signals = ShutdownSignals.Register(message => Log.Warning("{Message}", message));
@@ -45,6 +46,7 @@ public static class ServeCommand
             var app = builder.Build();
             app.UseWebSecurity(options); // response headers; basic auth on every endpoint when basic_auth_users are configured
             app.MapExporterEndpoints();
+            signals.OnStop(app.Lifetime.StopApplication);
             await app.StartAsync(cancellationToken);
             Log.Information("NatsJsExporter {Version} serving {Scheme}://{Listen}:{Port}/metrics{Auth}, polling {Source} every {Interval}s",
                 BuildInfo.Version, options.Web is { Tls: true } ? "https" : "http", options.ListenHost, options.ListenPort,
