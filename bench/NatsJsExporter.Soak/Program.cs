@@ -118,7 +118,7 @@ async Task ChurnAsync()
     var timeout = TimeSpan.FromSeconds(2);
     var source = new HttpMonitorSource(HttpMonitorSource.CreateHttpClient(timeout), cluster.Nodes.Select(n => new Uri(n.MonitorUrl)).ToList(), timeout);
     var poller = new Poller(source, new SnapshotStore(), NullLogger.Instance, TimeSpan.FromSeconds(1));
-    static int Series(PublishedSnapshot p) => Encoding.UTF8.GetString(p.Exposition.Span).Split('\n').Count(l => l.Length > 0 && l[0] != '#');
+    static int Series(PublishedSnapshot p) => Encoding.UTF8.GetString(p.Text()).Split('\n').Count(l => l.Length > 0 && l[0] != '#');
     static long Heap() { GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect(); return GC.GetTotalMemory(true); }
 
     for (int i = 0; i < 20; i++) await poller.PollOnceAsync(default); // warm up
@@ -177,7 +177,7 @@ async Task ChurnAsync()
     for (int i = 0; i < 5; i++) after = await poller.PollOnceAsync(default);
     int afterSeries = Series(after);
     long afterHeap = Heap();
-    var leftover = Encoding.UTF8.GetString(after.Exposition.Span).Split('\n').Where(l => l.Contains("CHURN", StringComparison.Ordinal)).ToList();
+    var leftover = Encoding.UTF8.GetString(after.Text()).Split('\n').Where(l => l.Contains("CHURN", StringComparison.Ordinal)).ToList();
     pollMs.Sort();
 
     Console.WriteLine();

@@ -42,7 +42,7 @@ public sealed class HealthzTests(ITestOutputHelper output)
         return (http, new Poller(sysSource, new SnapshotStore(), log, TimeSpan.FromSeconds(5)), sysSource, log);
     }
 
-    private static string Text(PublishedSnapshot p) => Encoding.UTF8.GetString(p.Exposition.Span);
+    private static string Text(PublishedSnapshot p) => Encoding.UTF8.GetString(p.Text());
 
     private static void AssertNoScrapeErrors(string metrics, string server)
     {

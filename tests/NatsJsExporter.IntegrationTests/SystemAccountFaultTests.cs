@@ -60,7 +60,7 @@ public sealed class SystemAccountFaultTests(ITestOutputHelper output)
         var log = new ListLog();
         var published = await new Poller(source, new SnapshotStore(), log, TimeSpan.FromSeconds(5)).PollOnceAsync(default);
         var reports = await source.CollectAsync(default);
-        return (reports, Encoding.UTF8.GetString(published.Exposition.Span), log.Lines);
+        return (reports, Encoding.UTF8.GetString(published.Text()), log.Lines);
     }
 
     private sealed class ListLog : ILogger

@@ -1,98 +1,51 @@
-using System.IO.Compression;
-using System.Runtime.CompilerServices;
 using NatsJsExporter.Metrics;
 
 namespace NatsJsExporter.Hosting;
 
-/// <summary>One of the ways /metrics can send a snapshot's exposition.</summary>
-public enum ExpositionEncoding { Text = 0, TextGzip = 1, OpenMetrics = 2, OpenMetricsGzip = 3 }
+/// <summary>
+/// Which exposition form /metrics sends: text (Prometheus 0.0.4) or OpenMetrics 1.0; gzip or not
+/// is only whether the stored form is sent as it is or inflated on the way out.
+/// </summary>
+public enum ExpositionForm { Text = 0, OpenMetrics = 1 }
 
 /// <summary>
-/// The encodings of a published snapshot other than plain text (gzip, OpenMetrics, both), each
-/// made at most once per snapshot however many scrapers ask. Encodings that scrapers asked for
-/// recently are made when the snapshot is published (on the poller's thread, before it is
-/// served), so a scrape never waits for a compression; others are made on the first request.
+/// Remembers which forms scrapers asked for, so that a poll renders the OpenMetrics form (what
+/// Prometheus asks for) in the same pass as the text form, and a scrape never waits for a render.
+/// A form nobody asked for in <see cref="RememberWanted"/> is not made; if it is asked for, it is
+/// converted once from the published text form and kept with it (never beyond it).
 /// </summary>
 public sealed class ExpositionCache(TimeProvider? time = null)
 {
-    /// <summary>An encoding asked for within this long is prepared at every publish.</summary>
+    /// <summary>A form asked for within this long is made at every publish.</summary>
     public static readonly TimeSpan RememberWanted = TimeSpan.FromMinutes(10);
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
-    private readonly long[] _lastWanted = new long[4];
+    private long _openMetricsWanted;
+    private long _renders;
 
-    // Per published snapshot, its encodings; an entry lives exactly as long as its snapshot (the
-    // one being served, or an older one a slow request still sends), never keeping one alive.
-    private readonly ConditionalWeakTable<PublishedSnapshot, Entry> _entries = new();
+    /// <summary>How many OpenMetrics forms were converted apart from a poll's own render (for tests: at most once per snapshot).</summary>
+    public long EncodeCount => Interlocked.Read(ref _renders);
 
-    private sealed class Entry
+    public bool WantsOpenMetrics
     {
-        public readonly byte[]?[] Bytes = new byte[4][];
+        get
+        {
+            long last = Volatile.Read(ref _openMetricsWanted);
+            return last != 0 && _time.GetUtcNow().UtcTicks - last <= RememberWanted.Ticks;
+        }
     }
 
-    /// <summary>How many encodings were made (for tests: once per snapshot and encoding).</summary>
-    public long EncodeCount => Interlocked.Read(ref _encodes);
-
-    private long _encodes;
-
-    public ReadOnlyMemory<byte> Get(PublishedSnapshot published, ExpositionEncoding encoding)
+    public CompressedExposition Get(PublishedSnapshot published, ExpositionForm form)
     {
-        if (encoding == ExpositionEncoding.Text) return published.Exposition;
-        Volatile.Write(ref _lastWanted[(int)encoding], _time.GetUtcNow().UtcTicks);
-        return GetOrEncode(published, encoding);
+        if (form == ExpositionForm.Text) return published.Exposition;
+        Volatile.Write(ref _openMetricsWanted, _time.GetUtcNow().UtcTicks);
+        return published.OpenMetrics(() => Interlocked.Increment(ref _renders));
     }
 
-    /// <summary>Makes the encodings scrapers asked for recently; call before the snapshot is served.</summary>
+    /// <summary>Makes the forms scrapers asked for recently; call before the snapshot is served.</summary>
     public void Prepare(PublishedSnapshot published)
     {
-        long now = _time.GetUtcNow().UtcTicks;
-        for (int e = 1; e < 4; e++)
-        {
-            long last = Volatile.Read(ref _lastWanted[e]);
-            if (last == 0 || now - last > RememberWanted.Ticks) continue;
-            GetOrEncode(published, (ExpositionEncoding)e);
-        }
-    }
-
-    private byte[] GetOrEncode(PublishedSnapshot published, ExpositionEncoding encoding)
-    {
-        var entry = _entries.GetValue(published, static _ => new Entry());
-        int i = (int)encoding;
-        var bytes = Volatile.Read(ref entry.Bytes[i]);
-        if (bytes is not null) return bytes;
-        lock (entry)
-        {
-            bytes = entry.Bytes[i];
-            if (bytes is null)
-            {
-                bytes = Encode(published.Exposition, encoding);
-                Interlocked.Increment(ref _encodes);
-                Volatile.Write(ref entry.Bytes[i], bytes);
-            }
-            return bytes;
-        }
-    }
-
-    public static byte[] Encode(ReadOnlyMemory<byte> text, ExpositionEncoding encoding)
-    {
-        switch (encoding)
-        {
-            case ExpositionEncoding.Text:
-                return text.ToArray();
-            case ExpositionEncoding.OpenMetrics:
-                return OpenMetricsText.FromText(text.Span);
-            default:
-                // Fastest: the exposition is label-heavy and repetitive, so it already shrinks about
-                // tenfold; Optimal costs several times the CPU for a few % less.
-                using (var ms = new MemoryStream(text.Length / 8 + 1024))
-                {
-                    using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true))
-                    {
-                        if (encoding == ExpositionEncoding.OpenMetricsGzip) OpenMetricsText.Write(text.Span, gz);
-                        else gz.Write(text.Span);
-                    }
-                    return ms.ToArray();
-                }
-        }
+        if (WantsOpenMetrics && !published.HasOpenMetrics)
+            published.OpenMetrics(() => Interlocked.Increment(ref _renders));
     }
 }

@@ -8,8 +8,9 @@ namespace NatsJsExporter.Hosting;
 /// <summary>
 /// GET /metrics: the pre-rendered exposition of the latest snapshot, then the exporter's own
 /// process_* metrics. Negotiates OpenMetrics 1.0 (Accept: application/openmetrics-text) and gzip
-/// (Accept-Encoding). The snapshot part comes from <see cref="ExpositionCache"/>: compressed or
-/// converted once per snapshot, never per request. A gzip answer is two gzip members (the cached
+/// (Accept-Encoding). The snapshot part is stored compressed (<see cref="CompressedExposition"/>,
+/// made when the snapshot is rendered); a gzip scrape gets it as stored, a plain one inflated on the
+/// way out, never compressed per request. A gzip answer is two gzip members (the cached
 /// snapshot, then the small per-request process metrics), which RFC 1952 decoders (Go's, so
 /// Prometheus', .NET's, zlib's gunzip) read as one stream.
 /// </summary>
@@ -19,15 +20,9 @@ public static class MetricsEndpoint
     {
         bool openMetrics = WantsOpenMetrics(ctx.Request.Headers.Accept);
         bool gzip = AcceptsGzip(ctx.Request.Headers.AcceptEncoding);
-        var encoding = (openMetrics, gzip) switch
-        {
-            (true, true) => ExpositionEncoding.OpenMetricsGzip,
-            (true, false) => ExpositionEncoding.OpenMetrics,
-            (false, true) => ExpositionEncoding.TextGzip,
-            _ => ExpositionEncoding.Text,
-        };
-
-        var snapshotPart = store.Current is { } published ? cache.Get(published, encoding) : ReadOnlyMemory<byte>.Empty;
+        var form = store.Current is { } published
+            ? cache.Get(published, openMetrics ? ExpositionForm.OpenMetrics : ExpositionForm.Text)
+            : null;
         var tail = await ProcessMetricsAsync(openMetrics, gzip, ctx.RequestAborted);
 
         var response = ctx.Response;
@@ -35,22 +30,43 @@ public static class MetricsEndpoint
         response.Headers.CacheControl = "no-store";
         response.Headers.Vary = "Accept, Accept-Encoding";
         if (gzip) response.Headers.ContentEncoding = "gzip";
-        response.ContentLength = snapshotPart.Length + tail.Length;
-        await WriteChunkedAsync(response.Body, snapshotPart, ctx.RequestAborted);
+        response.ContentLength = (form is null ? 0 : gzip ? form.GzipLength : form.TextLength) + tail.Length;
+        if (form is not null)
+        {
+            if (gzip) await WriteGzipAsync(response.Body, form, ctx.RequestAborted);
+            else await WriteTextAsync(response.Body, form, ctx.RequestAborted);
+        }
         await response.Body.WriteAsync(tail, ctx.RequestAborted);
     }
 
-    public const int WriteChunk = 64 * 1024;
-
     /// <summary>
-    /// Writes in slices, each awaited: Kestrel copies a write whole into its pinned output buffers
-    /// before sending, so one 100 MB write would pin another 100 MB per scraper (and the pool keeps
-    /// it). Slices let backpressure from a slow or departing scraper stop the copying.
+    /// Largest single write: Kestrel copies a write whole into its pinned output buffers before
+    /// sending, so the stored form goes out in its own 64 KiB chunks, each awaited: backpressure from
+    /// a slow or departing scraper stops the copying.
     /// </summary>
-    public static async Task WriteChunkedAsync(Stream body, ReadOnlyMemory<byte> data, CancellationToken ct)
+    public const int WriteChunk = CompressedExposition.ChunkSize;
+
+    private static async Task WriteGzipAsync(Stream body, CompressedExposition form, CancellationToken ct)
     {
-        for (int offset = 0; offset < data.Length; offset += WriteChunk)
-            await body.WriteAsync(data.Slice(offset, Math.Min(WriteChunk, data.Length - offset)), ct);
+        foreach (var chunk in form.GzipChunks())
+            await body.WriteAsync(chunk, ct);
+    }
+
+    // Plain text is inflated on the way out, a chunk at a time (~0.3 ms of CPU per MB).
+    private static async Task WriteTextAsync(Stream body, CompressedExposition form, CancellationToken ct)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(WriteChunk);
+        try
+        {
+            await using var text = form.OpenText();
+            int n;
+            while ((n = await text.ReadAsync(buffer.AsMemory(0, WriteChunk), ct)) > 0)
+                await body.WriteAsync(buffer.AsMemory(0, n), ct);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     // The exporter process itself (CPU, memory, GC), from prometheus-net, plus what the Go client

@@ -21,7 +21,6 @@ public sealed class Poller
     private readonly TimeProvider _time;
     private readonly Dictionary<string, TargetState> _targets = new(StringComparer.Ordinal);
     private ClusterSnapshot? _previous;
-    private int _lastExpositionSize;
 
     private sealed class TargetState
     {
@@ -67,15 +66,14 @@ public sealed class Poller
         var snapshot = result.Snapshot with { PollDuration = sw.Elapsed, ServersExpected = _source.ExpectedServers };
         reports = null!; // the parsed /jsz documents are dead from here on, not held to the end of this async method
         var collection = PollMemory.ReleaseParsedDocuments(allocatedBefore);
-        var published = new PublishedSnapshot(snapshot, MetricsRenderer.RenderMemory(snapshot, BuildInfo.Version, sizeHint: _lastExpositionSize));
-        _lastExpositionSize = published.Exposition.Length;
+        var published = new PublishedSnapshot(snapshot, MetricsRenderer.RenderCompressed(snapshot, BuildInfo.Version, openMetrics: _store.WantsOpenMetrics));
         _previous = snapshot;
         _store.Publish(published);
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             var gc = GC.GetGCMemoryInfo();
-            _logger.LogDebug("Poll done in {Ms:0} ms: {Up}/{Targets} targets up, {Streams} streams, {Bytes} bytes of metrics; GC heap {HeapMb:0} MB, committed {CommittedMb:0} MB, fragmented {FragmentedMb:0} MB; full collection after merge {CollectMs:0} ms",
-                sw.Elapsed.TotalMilliseconds, targets.Count(t => t.Up), targets.Count, snapshot.Streams.Count, published.Exposition.Length,
+            _logger.LogDebug("Poll done in {Ms:0} ms: {Up}/{Targets} targets up, {Streams} streams, {Bytes} bytes of metrics ({Gzip} gzip); GC heap {HeapMb:0} MB, committed {CommittedMb:0} MB, fragmented {FragmentedMb:0} MB; full collection after merge {CollectMs:0} ms",
+                sw.Elapsed.TotalMilliseconds, targets.Count(t => t.Up), targets.Count, snapshot.Streams.Count, published.Exposition.TextLength, published.Exposition.GzipLength,
                 gc.HeapSizeBytes / 1048576.0, gc.TotalCommittedBytes / 1048576.0, gc.FragmentedBytes / 1048576.0, collection.TotalMilliseconds);
         }
         return published;

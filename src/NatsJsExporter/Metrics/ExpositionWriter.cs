@@ -57,10 +57,33 @@ public sealed class ExpositionWriter
     private string? _pendingHelp;
     private MetricType _pendingType;
     private byte[]? _current;
+    private readonly Action<ReadOnlySpan<byte>>? _sink;
+    private readonly int _flushAt;
 
     public ExpositionWriter(int initialCapacity = 64 * 1024)
     {
         _buf = GC.AllocateUninitializedArray<byte>(Math.Max(initialCapacity, 256));
+    }
+
+    /// <summary>
+    /// A writer that hands its text to <paramref name="sink"/> in pieces of about
+    /// <paramref name="chunkSize"/> bytes instead of keeping it: each piece is whole lines, and a
+    /// family's HELP and TYPE lines are never split from each other (the writer flushes only at the
+    /// start of a series, before the header it may write). Call <see cref="Complete"/> at the end.
+    /// </summary>
+    public ExpositionWriter(Action<ReadOnlySpan<byte>> sink, int chunkSize = 256 * 1024)
+    {
+        _sink = sink;
+        _flushAt = Math.Max(chunkSize, 256);
+        _buf = GC.AllocateUninitializedArray<byte>(_flushAt + 4096);
+    }
+
+    /// <summary>Hands the rest of the text to the sink (sink mode only).</summary>
+    public void Complete()
+    {
+        var sink = _sink ?? throw new InvalidOperationException("Complete() is for a writer with a sink.");
+        if (_pos > 0) sink(_buf.AsSpan(0, _pos));
+        _pos = 0;
     }
 
     public byte[] ToArray()
@@ -132,6 +155,11 @@ public sealed class ExpositionWriter
     private void WriteSeriesStart(LabelSet? set, ReadOnlySpan<Label> labels)
     {
         var name = _current ?? throw new InvalidOperationException("Family() must come before Sample().");
+        if (_sink is not null && _pos >= _flushAt)
+        {
+            _sink(_buf.AsSpan(0, _pos));
+            _pos = 0;
+        }
         if (_pendingName is not null) WriteHeader();
         Raw(name);
         bool any = set is { Encoded.Length: > 0 };

@@ -16,6 +16,30 @@ public static class MetricsRenderer
     public static ReadOnlyMemory<byte> RenderMemory(ClusterSnapshot snapshot, string version, bool includeExporter = true, int sizeHint = 0)
     {
         var w = new ExpositionWriter(sizeHint > 0 ? (int)Math.Min(sizeHint + sizeHint / 32 + 64 * 1024L, Array.MaxLength) : EstimateSize(snapshot));
+        WriteAll(w, snapshot, version, includeExporter);
+        return w.Detach();
+    }
+
+    /// <summary>
+    /// The exposition compressed as it is rendered, never whole in memory: the text form (gzip), and
+    /// when <paramref name="openMetrics"/> the OpenMetrics form too (gzip), both from one render.
+    /// </summary>
+    public static RenderedExposition RenderCompressed(ClusterSnapshot snapshot, string version, bool openMetrics, bool includeExporter = true)
+    {
+        using var textOut = new CompressedExposition.Writer();
+        using var omOut = openMetrics ? new CompressedExposition.Writer() : null;
+        var w = new ExpositionWriter(lines =>
+        {
+            textOut.Write(lines);
+            if (omOut is not null) OpenMetricsText.Write(lines, omOut);
+        });
+        WriteAll(w, snapshot, version, includeExporter);
+        w.Complete();
+        return new RenderedExposition(textOut.Complete(), omOut?.Complete());
+    }
+
+    private static void WriteAll(ExpositionWriter w, ClusterSnapshot snapshot, string version, bool includeExporter)
+    {
         if (includeExporter) ExporterMetrics.Write(w, snapshot, version);
         ServerMetrics.Write(w, snapshot);
         MetaMetrics.Write(w, snapshot);
@@ -27,7 +51,6 @@ public static class MetricsRenderer
         QuorumMetrics.Write(w, snapshot);
         RaftMetrics.Write(w, snapshot);
         HealthzMetrics.Write(w, snapshot);
-        return w.Detach();
     }
 
     private static int EstimateSize(ClusterSnapshot s)
@@ -37,3 +60,6 @@ public static class MetricsRenderer
         return (int)Math.Min(size, Array.MaxLength);
     }
 }
+
+/// <summary>One render, compressed: the text form and/or the OpenMetrics form.</summary>
+public sealed record RenderedExposition(CompressedExposition Text, CompressedExposition? OpenMetrics);

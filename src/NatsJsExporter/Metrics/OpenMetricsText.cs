@@ -20,6 +20,41 @@ public static class OpenMetricsText
         return ms.ToArray();
     }
 
+    /// <summary>The OpenMetrics form of a compressed text exposition, compressed (inflated, converted and deflated piece by piece).</summary>
+    public static CompressedExposition FromCompressedText(CompressedExposition text)
+    {
+        using var output = new CompressedExposition.Writer();
+        using (var input = text.OpenText())
+        {
+            var pending = new byte[256 * 1024];
+            int filled = 0;
+            while (true)
+            {
+                if (filled == pending.Length) Array.Resize(ref pending, pending.Length * 2); // one line longer than the buffer
+                int n = input.Read(pending, filled, pending.Length - filled);
+                if (n == 0) break;
+                filled += n;
+                // Convert whole lines only, and never a HELP line without the TYPE line after it.
+                int end = pending.AsSpan(0, filled).LastIndexOf((byte)'\n') + 1;
+                if (end > 0)
+                {
+                    int lastLine = pending.AsSpan(0, end - 1).LastIndexOf((byte)'\n') + 1;
+                    if (pending.AsSpan(lastLine, end - lastLine).StartsWith("# HELP "u8)) end = lastLine;
+                }
+                if (end == 0) continue;
+                Write(pending.AsSpan(0, end), output);
+                pending.AsSpan(end, filled - end).CopyTo(pending);
+                filled -= end;
+            }
+            Write(pending.AsSpan(0, filled), output);
+        }
+        return output.Complete();
+    }
+
+    /// <summary>
+    /// Converts <paramref name="text"/>: whole lines, with each HELP line followed by its TYPE line
+    /// (an exposition writer's sink pieces, or the whole text).
+    /// </summary>
     public static void Write(ReadOnlySpan<byte> text, Stream output)
     {
         int pos = 0;

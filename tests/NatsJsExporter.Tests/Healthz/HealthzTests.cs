@@ -51,7 +51,7 @@ public sealed class HealthzTests : IDisposable
         var log = new ListLogger();
         var poller = new Poller(source, new SnapshotStore(), log, TimeSpan.FromSeconds(15));
         var published = await poller.PollOnceAsync(CancellationToken.None);
-        return (Encoding.UTF8.GetString(published.Exposition.Span), log, published);
+        return (Encoding.UTF8.GetString(published.Text()), log, published);
     }
 
     private static void AssertPollSucceeded(string metrics, ListLogger log)

@@ -82,7 +82,7 @@ public class ExpositionEncodingTests
             Assert.Contains("process_cpu_seconds_total", Encoding.UTF8.GetString(body));
         }
 
-        // gzip, asked four times: compressed once.
+        // gzip, asked four times: sent as stored, never compressed per request.
         for (int i = 0; i < 4; i++)
         {
             var (type, enc, body) = await GetAsync(host.Http, accept: null, gzip: true);
@@ -91,9 +91,9 @@ public class ExpositionEncodingTests
             Assert.StartsWith(Encoding.UTF8.GetString(exposition), body);
             Assert.Contains("process_cpu_seconds_total", body);
         }
-        Assert.Equal(1, host.Cache.EncodeCount);
+        Assert.Equal(0, host.Cache.EncodeCount);
 
-        // OpenMetrics (what Prometheus asks for), gzip and not.
+        // OpenMetrics (what Prometheus asks for), gzip and not: converted once for this snapshot.
         foreach (var gzip in new[] { true, false })
         {
             var (type, enc, body) = await GetAsync(host.Http, PrometheusAccept, gzip);
@@ -102,37 +102,55 @@ public class ExpositionEncodingTests
             AssertOpenMetricsShape(body);
             Assert.Contains("# TYPE process_cpu_seconds counter\n", body);
         }
-        Assert.Equal(3, host.Cache.EncodeCount);
+        Assert.Equal(1, host.Cache.EncodeCount);
 
-        // The next snapshot: encodings scrapers asked for are made at publish, before any request.
-        host.Store.Publish(published with { Exposition = exposition.ToArray() });
-        Assert.Equal(6, host.Cache.EncodeCount);
-        await GetAsync(host.Http, PrometheusAccept, gzip: true);
-        Assert.Equal(6, host.Cache.EncodeCount);
+        // The next snapshot: a poll that knows scrapers want OpenMetrics renders it with the text form,
+        // so publishing and scraping it converts nothing.
+        Assert.True(host.Store.WantsOpenMetrics);
+        var both = MetricsRenderer.RenderCompressed(Fixtures.Snapshot(fixture), "test", openMetrics: host.Store.WantsOpenMetrics);
+        Assert.NotNull(both.OpenMetrics);
+        host.Store.Publish(new PublishedSnapshot(Fixtures.Snapshot(fixture), both));
+        var (_, _, omBody) = await GetAsync(host.Http, PrometheusAccept, gzip: true);
+        var (_, _, omPlain) = await GetAsync(host.Http, PrometheusAccept, gzip: false);
+        Assert.Equal(1, host.Cache.EncodeCount);
+        Assert.StartsWith(Encoding.UTF8.GetString(OpenMetricsText.FromText(exposition)), omBody);
+        Assert.StartsWith(Encoding.UTF8.GetString(OpenMetricsText.FromText(exposition)), omPlain);
+        var (_, _, textBody) = await GetAsync(host.Http, accept: null, gzip: false);
+        Assert.StartsWith(Encoding.UTF8.GetString(exposition), textBody);
     }
 
     [Fact]
-    public async Task A_large_exposition_is_sent_in_slices_so_the_server_never_copies_it_whole()
+    public void The_stored_form_is_the_text_compressed_and_converts_to_openmetrics_in_pieces()
     {
-        // Kestrel copies each write into pinned buffers before sending: one 100 MB write per scraper
-        // pinned (and pooled) another 100 MB each at 10,000 streams.
-        var data = new byte[MetricsEndpoint.WriteChunk * 5 + 123];
-        Random.Shared.NextBytes(data);
-        var sink = new RecordingStream();
-        await MetricsEndpoint.WriteChunkedAsync(sink, data, default);
-        Assert.Equal(data, sink.ToArray());
-        Assert.Equal(6, sink.Writes.Count);
-        Assert.All(sink.Writes, n => Assert.InRange(n, 1, MetricsEndpoint.WriteChunk));
+        // A large exposition: the OpenMetrics conversion of the stored (compressed) text, done piece
+        // by piece, must equal the conversion of the whole text, wherever the pieces break.
+        var one = GoldenTests.Render("2.15.1-cluster-features");
+        var text = new byte[one.Length * 40];
+        for (int i = 0; i < 40; i++) one.CopyTo(text, i * one.Length);
+        var stored = CompressedExposition.FromText(text);
+        Assert.Equal(text.Length, stored.TextLength);
+        Assert.Equal(text, stored.ToText());
+        Assert.True(stored.GzipLength < text.Length / 4, $"gzip {stored.GzipLength} of {text.Length}");
+        Assert.All(stored.GzipChunks(), c => Assert.InRange(c.Length, 1, CompressedExposition.ChunkSize));
+        using (var gz = new GZipStream(new MemoryStream(stored.ToGzip()), CompressionMode.Decompress))
+        using (var back = new MemoryStream())
+        {
+            gz.CopyTo(back);
+            Assert.Equal(text, back.ToArray());
+        }
+        Assert.Equal(OpenMetricsText.FromText(text), OpenMetricsText.FromCompressedText(stored).ToText());
     }
 
-    private sealed class RecordingStream : MemoryStream
+    [Fact]
+    public void A_render_straight_to_the_compressed_forms_equals_the_text_render()
     {
-        public List<int> Writes { get; } = [];
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        foreach (var fixture in Fixtures.All())
         {
-            Writes.Add(buffer.Length);
-            return base.WriteAsync(buffer, cancellationToken);
+            var snapshot = Fixtures.Snapshot(fixture);
+            var text = MetricsRenderer.Render(snapshot, "1.2.3");
+            var both = MetricsRenderer.RenderCompressed(snapshot, "1.2.3", openMetrics: true);
+            Assert.Equal(text, both.Text.ToText());
+            Assert.Equal(OpenMetricsText.FromText(text), both.OpenMetrics!.ToText());
         }
     }
 
@@ -152,14 +170,14 @@ public class ExpositionEncodingTests
         GC.WaitForPendingFinalizers();
         GC.Collect();
         Assert.False(old.TryGetTarget(out _), "a replaced snapshot is still reachable");
-        Assert.Equal(4, cache.EncodeCount);
+        Assert.Equal(4, cache.EncodeCount); // each snapshot's OpenMetrics form, converted once
 
         [MethodImpl(MethodImplOptions.NoInlining)]
         static WeakReference<PublishedSnapshot> PublishAndScrape(SnapshotStore store, ExpositionCache cache, ClusterSnapshot s, byte[] text)
         {
             var published = new PublishedSnapshot(s, text.ToArray());
             store.Publish(published);
-            Assert.False(cache.Get(published, ExpositionEncoding.TextGzip).IsEmpty);
+            Assert.True(cache.Get(published, ExpositionForm.OpenMetrics).GzipLength > 0);
             return new WeakReference<PublishedSnapshot>(published);
         }
     }

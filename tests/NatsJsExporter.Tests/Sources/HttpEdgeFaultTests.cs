@@ -198,7 +198,7 @@ public sealed class HttpEdgeFaultTests : HttpEdgeFaultBase
                 var source = new HttpMonitorSource(HttpMonitorSource.CreateHttpClient(Timeout), urls, Timeout);
                 var log = new ListLogger();
                 var published = await new Poller(source, new SnapshotStore(), log, TimeSpan.FromSeconds(15)).PollOnceAsync(default);
-                return (Encoding.UTF8.GetString(published.Exposition.Span), log);
+                return (Encoding.UTF8.GetString(published.Text()), log);
             }
 
             var forward = await Poll(servers);
@@ -271,7 +271,7 @@ public abstract class HttpEdgeFaultBase : IAsyncDisposable
         var poller = new Poller(source, new SnapshotStore(), log, TimeSpan.FromSeconds(15));
         var sw = Stopwatch.StartNew();
         var published = await poller.PollOnceAsync(CancellationToken.None);
-        var outcome = new Outcome(Encoding.UTF8.GetString(published.Exposition.Span), log, sw.Elapsed, badUrl.TrimEnd('/'));
+        var outcome = new Outcome(Encoding.UTF8.GetString(published.Text()), log, sw.Elapsed, badUrl.TrimEnd('/'));
         Assert.True(outcome.Elapsed < Timeout + Slack, $"poll took {outcome.Elapsed}");
         AssertGoodIntact(outcome.Metrics);
         return outcome;

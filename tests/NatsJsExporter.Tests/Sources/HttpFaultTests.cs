@@ -46,7 +46,7 @@ public sealed class HttpFaultTests : IDisposable
         var poller = new Poller(source, new SnapshotStore(), log, TimeSpan.FromSeconds(15));
         PublishedSnapshot published = null!;
         for (int i = 0; i < polls; i++) published = await poller.PollOnceAsync(CancellationToken.None);
-        return (Encoding.UTF8.GetString(published.Exposition.Span), log, published);
+        return (Encoding.UTF8.GetString(published.Text()), log, published);
     }
 
     private void BadJsz(IResponseBuilder response) =>
@@ -148,12 +148,12 @@ public sealed class HttpFaultTests : IDisposable
         var source = new HttpMonitorSource(HttpMonitorSource.CreateHttpClient(Timeout), [new Uri(_good.Url!), new Uri(_bad.Url!)], Timeout);
         var log = new ListLogger();
         var poller = new Poller(source, new SnapshotStore(), log, TimeSpan.FromSeconds(15));
-        var first = Encoding.UTF8.GetString((await poller.PollOnceAsync(default)).Exposition.Span);
+        var first = Encoding.UTF8.GetString((await poller.PollOnceAsync(default)).Text());
         Assert.Contains("natsjs_up{server=\"bad1\"} 1", first);
 
         _bad.Reset();
         _bad.Given(Request.Create().WithPath("/jsz").UsingGet()).RespondWith(Response.Create().WithStatusCode(503));
-        var second = Encoding.UTF8.GetString((await poller.PollOnceAsync(default)).Exposition.Span);
+        var second = Encoding.UTF8.GetString((await poller.PollOnceAsync(default)).Text());
         Assert.Contains("natsjs_up{server=\"bad1\"} 0", second);
         Assert.Contains("natsjs_scrape_errors_total{server=\"bad1\",reason=\"http_503\"} 1", second);
         Assert.DoesNotContain("natsjs_server_info{server=\"bad1\"", second);
@@ -161,7 +161,7 @@ public sealed class HttpFaultTests : IDisposable
 
         _bad.Reset();
         _bad.Given(Request.Create().WithPath("/jsz").UsingGet()).RespondWith(healthy);
-        var third = Encoding.UTF8.GetString((await poller.PollOnceAsync(default)).Exposition.Span);
+        var third = Encoding.UTF8.GetString((await poller.PollOnceAsync(default)).Text());
         Assert.Contains("natsjs_up{server=\"bad1\"} 1", third);
         Assert.Contains("natsjs_scrape_errors_total{server=\"bad1\",reason=\"http_503\"} 1", third);
         Assert.Contains(log.Lines, l => l.Level == LogLevel.Information && l.Message.Contains("answers again"));
