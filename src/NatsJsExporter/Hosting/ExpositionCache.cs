@@ -9,10 +9,10 @@ namespace NatsJsExporter.Hosting;
 public enum ExpositionForm { Text = 0, OpenMetrics = 1 }
 
 /// <summary>
-/// Remembers which forms scrapers asked for, so that a poll renders the OpenMetrics form (what
-/// Prometheus asks for) in the same pass as the text form, and a scrape never waits for a render.
-/// A form nobody asked for in <see cref="RememberWanted"/> is not made; if it is asked for, it is
-/// converted once from the published text form and kept with it (never beyond it).
+/// Remembers which forms scrapers asked for, so that a poll renders just those (Prometheus asks for
+/// OpenMetrics; a person with curl for text), both in one pass when both are wanted, and a scrape
+/// never waits for a render. A form nobody asked for in <see cref="RememberWanted"/> is not made;
+/// if it is asked for, it is made once for the published snapshot and kept with it (never beyond it).
 /// </summary>
 public sealed class ExpositionCache(TimeProvider? time = null)
 {
@@ -20,32 +20,41 @@ public sealed class ExpositionCache(TimeProvider? time = null)
     public static readonly TimeSpan RememberWanted = TimeSpan.FromMinutes(10);
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private long _textWanted;
     private long _openMetricsWanted;
-    private long _renders;
+    private long _made;
 
-    /// <summary>How many OpenMetrics forms were converted apart from a poll's own render (for tests: at most once per snapshot).</summary>
-    public long EncodeCount => Interlocked.Read(ref _renders);
+    /// <summary>How many forms were made for a published snapshot apart from its poll's render (for tests: at most once per snapshot and form).</summary>
+    public long EncodeCount => Interlocked.Read(ref _made);
 
-    public bool WantsOpenMetrics
+    public bool WantsText => Recent(ref _textWanted);
+
+    public bool WantsOpenMetrics => Recent(ref _openMetricsWanted);
+
+    private bool Recent(ref long wanted)
     {
-        get
-        {
-            long last = Volatile.Read(ref _openMetricsWanted);
-            return last != 0 && _time.GetUtcNow().UtcTicks - last <= RememberWanted.Ticks;
-        }
+        long last = Volatile.Read(ref wanted);
+        return last != 0 && _time.GetUtcNow().UtcTicks - last <= RememberWanted.Ticks;
     }
 
     public CompressedExposition Get(PublishedSnapshot published, ExpositionForm form)
     {
-        if (form == ExpositionForm.Text) return published.Exposition;
-        Volatile.Write(ref _openMetricsWanted, _time.GetUtcNow().UtcTicks);
-        return published.OpenMetrics(() => Interlocked.Increment(ref _renders));
+        long now = _time.GetUtcNow().UtcTicks;
+        if (form == ExpositionForm.Text)
+        {
+            Volatile.Write(ref _textWanted, now);
+            return published.TextForm(Made);
+        }
+        Volatile.Write(ref _openMetricsWanted, now);
+        return published.OpenMetricsForm(Made);
     }
 
     /// <summary>Makes the forms scrapers asked for recently; call before the snapshot is served.</summary>
     public void Prepare(PublishedSnapshot published)
     {
-        if (WantsOpenMetrics && !published.HasOpenMetrics)
-            published.OpenMetrics(() => Interlocked.Increment(ref _renders));
+        if (WantsOpenMetrics && !published.HasOpenMetrics) published.OpenMetricsForm(Made);
+        if (WantsText && !published.HasText) published.TextForm(Made);
     }
+
+    private void Made() => Interlocked.Increment(ref _made);
 }

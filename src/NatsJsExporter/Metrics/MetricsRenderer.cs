@@ -21,21 +21,22 @@ public static class MetricsRenderer
     }
 
     /// <summary>
-    /// The exposition compressed as it is rendered, never whole in memory: the text form (gzip), and
-    /// when <paramref name="openMetrics"/> the OpenMetrics form too (gzip), both from one render.
+    /// The exposition compressed as it is rendered, never whole in memory: the text form (gzip)
+    /// and/or the OpenMetrics form (gzip), both from one render when both are asked for.
     /// </summary>
-    public static RenderedExposition RenderCompressed(ClusterSnapshot snapshot, string version, bool openMetrics, bool includeExporter = true)
+    public static RenderedExposition RenderCompressed(ClusterSnapshot snapshot, string version, bool text, bool openMetrics, bool includeExporter = true)
     {
-        using var textOut = new CompressedExposition.Writer();
+        if (!text && !openMetrics) throw new ArgumentException("Render at least one form.", nameof(text));
+        using var textOut = text ? new CompressedExposition.Writer() : null;
         using var omOut = openMetrics ? new CompressedExposition.Writer() : null;
         var w = new ExpositionWriter(lines =>
         {
-            textOut.Write(lines);
+            textOut?.Write(lines);
             if (omOut is not null) OpenMetricsText.Write(lines, omOut);
         });
         WriteAll(w, snapshot, version, includeExporter);
         w.Complete();
-        return new RenderedExposition(textOut.Complete(), omOut?.Complete());
+        return new RenderedExposition(textOut?.Complete(), omOut?.Complete());
     }
 
     private static void WriteAll(ExpositionWriter w, ClusterSnapshot snapshot, string version, bool includeExporter)
@@ -61,5 +62,5 @@ public static class MetricsRenderer
     }
 }
 
-/// <summary>One render, compressed: the text form and/or the OpenMetrics form.</summary>
-public sealed record RenderedExposition(CompressedExposition Text, CompressedExposition? OpenMetrics);
+/// <summary>One render, compressed: the text form and/or the OpenMetrics form (at least one).</summary>
+public sealed record RenderedExposition(CompressedExposition? Text, CompressedExposition? OpenMetrics);

@@ -104,10 +104,11 @@ public class ExpositionEncodingTests
         }
         Assert.Equal(1, host.Cache.EncodeCount);
 
-        // The next snapshot: a poll that knows scrapers want OpenMetrics renders it with the text form,
-        // so publishing and scraping it converts nothing.
+        // The next snapshot: a poll that knows scrapers want both forms renders both in one pass, so
+        // publishing and scraping it makes nothing more.
         Assert.True(host.Store.WantsOpenMetrics);
-        var both = MetricsRenderer.RenderCompressed(Fixtures.Snapshot(fixture), "test", openMetrics: host.Store.WantsOpenMetrics);
+        Assert.True(host.Store.WantsText);
+        var both = MetricsRenderer.RenderCompressed(Fixtures.Snapshot(fixture), "test", text: host.Store.WantsText, openMetrics: host.Store.WantsOpenMetrics);
         Assert.NotNull(both.OpenMetrics);
         host.Store.Publish(new PublishedSnapshot(Fixtures.Snapshot(fixture), both));
         var (_, _, omBody) = await GetAsync(host.Http, PrometheusAccept, gzip: true);
@@ -142,14 +143,51 @@ public class ExpositionEncodingTests
     }
 
     [Fact]
+    public async Task A_poll_for_prometheus_alone_renders_only_openmetrics_and_text_is_rendered_once_when_asked()
+    {
+        var fixture = "2.15.1-cluster-features";
+        var snapshot = Fixtures.Snapshot(fixture);
+        var text = MetricsRenderer.Render(snapshot, "test");
+        await using var host = await Host.StartAsync();
+        host.Store.Publish(new PublishedSnapshot(snapshot, text));
+        await GetAsync(host.Http, PrometheusAccept, gzip: true); // Prometheus scrapes
+        Assert.True(host.Store.WantsOpenMetrics);
+        Assert.False(host.Store.WantsText); // nobody asked for text: the next poll renders OpenMetrics alone
+        long before = host.Cache.EncodeCount;
+
+        var onlyOm = MetricsRenderer.RenderCompressed(snapshot, "test", text: host.Store.WantsText, openMetrics: host.Store.WantsOpenMetrics);
+        Assert.Null(onlyOm.Text);
+        int renders = 0;
+        host.Store.Publish(new PublishedSnapshot(snapshot, onlyOm, s =>
+        {
+            renders++;
+            return MetricsRenderer.RenderCompressed(s, "test", text: true, openMetrics: false).Text!;
+        }));
+        var (_, _, om) = await GetAsync(host.Http, PrometheusAccept, gzip: true);
+        Assert.StartsWith(Encoding.UTF8.GetString(OpenMetricsText.FromText(text)), om);
+        Assert.Equal(0, renders);
+        Assert.Equal(before, host.Cache.EncodeCount);
+
+        // Someone curls the text form: rendered once for this snapshot, the same bytes as the text render.
+        for (int i = 0; i < 3; i++)
+        {
+            var (_, enc, body) = await GetAsync(host.Http, accept: null, gzip: i == 1);
+            Assert.StartsWith(Encoding.UTF8.GetString(text), body);
+        }
+        Assert.Equal(1, renders);
+        Assert.Equal(before + 1, host.Cache.EncodeCount);
+        Assert.True(host.Store.WantsText);
+    }
+
+    [Fact]
     public void A_render_straight_to_the_compressed_forms_equals_the_text_render()
     {
         foreach (var fixture in Fixtures.All())
         {
             var snapshot = Fixtures.Snapshot(fixture);
             var text = MetricsRenderer.Render(snapshot, "1.2.3");
-            var both = MetricsRenderer.RenderCompressed(snapshot, "1.2.3", openMetrics: true);
-            Assert.Equal(text, both.Text.ToText());
+            var both = MetricsRenderer.RenderCompressed(snapshot, "1.2.3", text: true, openMetrics: true);
+            Assert.Equal(text, both.Text!.ToText());
             Assert.Equal(OpenMetricsText.FromText(text), both.OpenMetrics!.ToText());
         }
     }
