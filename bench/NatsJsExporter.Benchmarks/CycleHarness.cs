@@ -124,7 +124,7 @@ public sealed class CycleHarness(HarnessOptions o)
             Say($"cycle: whole poll (fetch, parse, merge, render, publish; exporter's debug log) p50 {Pct(whole, 50) / 1000:0.000} s, p90 {Pct(whole, 90) / 1000:0.000} s, max {whole.DefaultIfEmpty().Max() / 1000:0.000} s over {whole.Length} polls; natsjs_poll_duration_seconds p50 {Pct(d, 50):0.000} s");
             var pauses = FullCollections().Skip(log0).Order().ToArray();
             if (pauses.Length > 0)
-                Say($"exporter's forced full collection after each merge (a pause for every request in flight): p50 {Pct(pauses, 50):0} ms, max {pauses.Max():0} ms");
+                Say($"exporter's GC pauses per poll (all threads stopped; every request in flight waits): p50 {Pct(pauses, 50):0} ms, max {pauses.Max():0} ms");
             Say($"exporter CPU per cycle: {cpuPerCycle * 1000:0} ms = {cpuPerCycle / baseline.TotalSeconds:0.00}x STJ parse ({(cpu1 - cpu0) / ClockTicks:0.0} s CPU over {c1 - c0} cycles in {window.Elapsed.TotalSeconds:0} s)");
             var blocks = rssSamples.GroupBy(s => Math.Min(9, s.Cycle * 10 / Math.Max(1, o.Cycles))).OrderBy(g => g.Key)
                 .Select(g => Mb(g.Max(s => s.Rss))).ToArray();
@@ -316,7 +316,7 @@ public sealed class CycleHarness(HarnessOptions o)
 
     private int PollLogCount() => PollLogDurations().Count;
 
-    private static readonly System.Text.RegularExpressions.Regex FullCollection = new(@"Poll done .*full collection after merge (\d+) ms", System.Text.RegularExpressions.RegexOptions.Compiled);
+    private static readonly System.Text.RegularExpressions.Regex FullCollection = new(@"Poll done .*GC pauses since the last poll (\d+) ms", System.Text.RegularExpressions.RegexOptions.Compiled);
 
     private List<double> FullCollections()
     {

@@ -65,7 +65,7 @@ public sealed class Poller
 
         var snapshot = result.Snapshot with { PollDuration = sw.Elapsed, ServersExpected = _source.ExpectedServers };
         reports = null!; // the parsed /jsz documents are dead from here on, not held to the end of this async method
-        var collection = PollMemory.ReleaseParsedDocuments(allocatedBefore);
+        PollMemory.ReleaseParsedDocuments(allocatedBefore);
         var published = new PublishedSnapshot(snapshot,
             MetricsRenderer.RenderCompressed(snapshot, BuildInfo.Version, text: _store.WantsText, openMetrics: _store.WantsOpenMetrics),
             static s => MetricsRenderer.RenderCompressed(s, BuildInfo.Version, text: true, openMetrics: false).Text!);
@@ -74,9 +74,9 @@ public sealed class Poller
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             var gc = GC.GetGCMemoryInfo();
-            _logger.LogDebug("Poll done in {Ms:0} ms: {Up}/{Targets} targets up, {Streams} streams, {Bytes} bytes of metrics ({Gzip} gzip); GC heap {HeapMb:0} MB, committed {CommittedMb:0} MB, fragmented {FragmentedMb:0} MB; full collection after merge {CollectMs:0} ms",
+            _logger.LogDebug("Poll done in {Ms:0} ms: {Up}/{Targets} targets up, {Streams} streams, {Bytes} bytes of metrics ({Gzip} gzip); GC heap {HeapMb:0} MB, committed {CommittedMb:0} MB, fragmented {FragmentedMb:0} MB; GC pauses since the last poll {PauseMs:0} ms",
                 sw.Elapsed.TotalMilliseconds, targets.Count(t => t.Up), targets.Count, snapshot.Streams.Count, published.Rendered.TextLength, published.Rendered.GzipLength,
-                gc.HeapSizeBytes / 1048576.0, gc.TotalCommittedBytes / 1048576.0, gc.FragmentedBytes / 1048576.0, collection.TotalMilliseconds);
+                gc.HeapSizeBytes / 1048576.0, gc.TotalCommittedBytes / 1048576.0, gc.FragmentedBytes / 1048576.0, PollMemory.PausedSinceLastCall().TotalMilliseconds);
         }
         return published;
     }
