@@ -120,6 +120,7 @@ static int MergeOnly(Workload w, int reps)
         double t1 = Cpu();
         if (r > 0) { cpu.Add(t1 - t0); alloc.Add(GC.GetTotalAllocatedBytes(precise: true) - a0); }
     }
+    if (Environment.GetEnvironmentVariable("STEPS_MERGE_HASH") == "1") PrintHash(previous!);
     // Retained: the snapshot with everything it references that the parsed DTOs do not keep alive
     // (strings it shares with them count once the DTOs are gone, as in the exporter between polls).
     reports = null!;
@@ -131,6 +132,22 @@ static int MergeOnly(Workload w, int reps)
     alloc.Sort();
     Console.WriteLine($"merge alone, {reps} reps: CPU median {cpu[cpu.Count / 2]:0} ms (min {cpu[0]:0}, max {cpu[^1]:0}), allocated {alloc[alloc.Count / 2] / 1048576.0:0.0} MB per merge, snapshot retains {(withSnapshot - without) / 1048576.0:0.0} MB");
     return 0;
+}
+
+// Same content check between builds: the snapshot JSON (as /api/v1/snapshot writes it) and the exposition.
+[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+static void PrintHash(ClusterSnapshot snap)
+{
+    var ctx = NatsJsExporter.Views.ViewsJsonContext.Default;
+    byte[] Json<T>(T value) => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)ctx.GetTypeInfo(typeof(T))!);
+    using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+    sha.AppendData(Json(snap.Streams));
+    sha.AppendData(Json(snap.Servers));
+    sha.AppendData(Json(snap.MetaGroups));
+    sha.AppendData(Json(snap.Accounts));
+    sha.AppendData(Json(snap.Raft));
+    sha.AppendData(MetricsRenderer.Render(snap, "bench"));
+    Console.WriteLine($"snapshot JSON + exposition SHA-256 {Convert.ToHexString(sha.GetHashAndReset())[..16]}");
 }
 
 sealed class Seg : System.Buffers.ReadOnlySequenceSegment<byte>
