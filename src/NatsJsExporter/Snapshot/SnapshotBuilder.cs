@@ -51,9 +51,9 @@ public static class SnapshotBuilder
         // Servers that omit `paused` when false (2.11+): their consumers are unpaused, not unknown.
         var reportsPaused = ok.Where(r => JszFeatures.ReportsPaused(ServerVersion.Parse(r.ServerVersion)) && r.ServerName is not null)
             .Select(r => r.ServerName!).ToHashSet(StringComparer.Ordinal);
-        var streams = BuildStreams(ok, known, history, input.Filter, conflicts, reportsPaused);
-        streams = CarryUnreachable(streams, input.Previous, input.Reports, history);
-        streams = ReplicaComparison.Attach(streams, ok, input.Previous, input.Filter);
+        var comparison = ReplicaComparison.Context.For(ok, input.Previous, input.Filter);
+        var streams = BuildStreams(ok, known, history, input.Filter, conflicts, reportsPaused, comparison);
+        streams = CarryUnreachable(streams, input.Previous, input.Reports, history, input.Filter);
         var accounts = BuildAccounts(ok, metaLeaders, streams, input.Filter);
 
         var snapshot = new ClusterSnapshot
@@ -177,7 +177,7 @@ public static class SnapshotBuilder
     // ---- streams and consumers ----------------------------------------------------------
 
     private static StreamView[] BuildStreams(List<ServerReport> ok, HashSet<string> known, LeaderHistory history, SnapshotFilter filter, List<string> conflicts,
-        HashSet<string> reportsPaused)
+        HashSet<string> reportsPaused, ReplicaComparison.Context? comparison)
     {
         // A stream is (domain, account, name): two JetStream domains may hold equally named streams.
         var byKey = new Dictionary<(string Domain, string Account, string Stream), List<ReplicaReport<StreamDetailDto>>>();
@@ -201,7 +201,8 @@ public static class SnapshotBuilder
 
         var reporters = new Dictionary<string, ServerReport>(StringComparer.Ordinal);
         foreach (var r in ok) reporters.TryAdd(r.ServerName!, r);
-        var streams = new List<StreamView>(byKey.Count);
+        var streams = new StreamView[byKey.Count];
+        int n = 0;
         foreach (var ((domain, account, name), replicas) in byKey)
         {
             var res = ReplicaGroup.Resolve(replicas, known);
@@ -214,8 +215,12 @@ public static class SnapshotBuilder
             var st = sd.State;
             var (changes, lastKnown) = history.Observe("stream\u0000" + domain + "\u0000" + account + "\u0000" + name, res.HasLeader ? res.Leader : null);
             var reporter = reporters[res.StateSource.Server];
+            long replicasConfigured = cfg?.NumReplicas is > 0 ? cfg.NumReplicas : 1;
+            // Replica comparison (replicated streams only), from the copies grouped here.
+            var copies = comparison is not null && replicasConfigured > 1 ? ReplicaComparison.OnePerServer(replicas) : null;
+            var old = copies is null ? null : comparison!.Previous(domain, account, name);
 
-            streams.Add(new StreamView
+            streams[n++] = new StreamView
             {
                 Domain = domain,
                 Account = account,
@@ -223,7 +228,7 @@ public static class SnapshotBuilder
                 Cluster = sd.Cluster?.Name ?? (res.StateSource.ServerClustered ? ClusterOf(reporter) : ""),
                 Storage = cfg?.Storage ?? "",
                 Retention = cfg?.Retention ?? "",
-                ReplicasConfigured = cfg?.NumReplicas is > 0 ? cfg.NumReplicas : 1,
+                ReplicasConfigured = replicasConfigured,
                 Messages = st?.Messages ?? 0,
                 Bytes = st?.Bytes ?? 0,
                 FirstSeq = st?.FirstSeq ?? 0,
@@ -241,20 +246,21 @@ public static class SnapshotBuilder
                 Peers = res.Peers,
                 Mirror = sd.Mirror is null ? null : BuildSource(sd.Mirror),
                 Sources = sd.Sources is not { Count: > 0 } ? [] : sd.Sources.Where(s => s.Name is not null).Select(BuildSource).OrderBy(s => s.Name, StringComparer.Ordinal).ToArray(),
-                Consumers = filter.Consumers ? BuildConsumers(DomainPrefix(domain) + account, name, replicas, known, filter, conflicts, reportsPaused) : [],
+                Consumers = filter.Consumers ? BuildConsumers(domain, account, name, replicas, known, filter, conflicts, reportsPaused, comparison, copies, old) : [],
                 LeaderChanges = changes,
                 LastKnownLeader = lastKnown,
                 Monitor = MonitorThresholds.From(cfg?.Metadata, consumer: false),
-            });
+                Replicas = copies is null ? [] : ReplicaComparison.CompareStream(res.HasLeader, res.Leader, res.StateSource.Server, copies, old),
+            };
         }
-        streams.Sort((a, b) =>
+        Array.Sort(streams, (a, b) =>
         {
             int c = string.CompareOrdinal(a.Domain, b.Domain);
             if (c != 0) return c;
             c = string.CompareOrdinal(a.Account, b.Account);
             return c != 0 ? c : string.CompareOrdinal(a.Name, b.Name);
         });
-        return streams.ToArray();
+        return streams;
     }
 
     private static string DomainPrefix(string domain) => domain.Length == 0 ? "" : domain + ":";
@@ -270,7 +276,8 @@ public static class SnapshotBuilder
     /// A stream some answering server no longer lists has been deleted. Only a stream seen by an
     /// earlier poll can be kept: a one-shot `report` never saw it.
     /// </summary>
-    private static StreamView[] CarryUnreachable(StreamView[] streams, ClusterSnapshot? previous, IReadOnlyList<ServerReport> reports, LeaderHistory history)
+    private static StreamView[] CarryUnreachable(StreamView[] streams, ClusterSnapshot? previous, IReadOnlyList<ServerReport> reports, LeaderHistory history,
+        SnapshotFilter filter)
     {
         if (previous is null || previous.Streams.Count == 0) return streams;
         var failed = new HashSet<string>(reports.Where(r => r.Jsz is null && r.ServerName is not null).Select(r => r.ServerName!), StringComparer.Ordinal);
@@ -303,6 +310,8 @@ public static class SnapshotBuilder
                 Consumers = [],
                 LeaderChanges = changes,
                 LastKnownLeader = lastKnown,
+                // Nobody reported a copy this time (the replica comparison, when on, lists none).
+                Replicas = filter.ReplicaComparison ? [] : old.Replicas,
             });
         }
         if (carried.Count == 0) return streams;
@@ -319,8 +328,9 @@ public static class SnapshotBuilder
         Error = s.Error is null ? null : (s.Error.Description ?? $"error {s.Error.Code}"),
     };
 
-    private static ConsumerView[] BuildConsumers(string account, string stream, List<ReplicaReport<StreamDetailDto>> streamReplicas,
-        HashSet<string> known, SnapshotFilter filter, List<string> conflicts, HashSet<string> reportsPaused)
+    private static ConsumerView[] BuildConsumers(string domain, string account, string stream, List<ReplicaReport<StreamDetailDto>> streamReplicas,
+        HashSet<string> known, SnapshotFilter filter, List<string> conflicts, HashSet<string> reportsPaused,
+        ReplicaComparison.Context? comparison, IReadOnlyList<ReplicaReport<StreamDetailDto>>? copies, StreamView? old)
     {
         var byName = new Dictionary<string, List<ReplicaReport<ConsumerInfoDto>>>(StringComparer.Ordinal);
         foreach (var sr in streamReplicas)
@@ -333,11 +343,12 @@ public static class SnapshotBuilder
             }
         }
         var result = new List<ConsumerView>(byName.Count);
+        ReplicaComparison.ConsumerLookup? lookup = null;
         foreach (var (name, replicas) in byName)
         {
             var res = ReplicaGroup.Resolve(replicas, known);
             if (res.Claimants.Count > 1)
-                conflicts.Add($"consumer {account}/{stream}/{name}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
+                conflicts.Add($"consumer {DomainPrefix(domain)}{account}/{stream}/{name}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
             var ci = res.StateSource.Item;
             result.Add(new ConsumerView
             {
@@ -361,6 +372,8 @@ public static class SnapshotBuilder
                 StateFrom = res.StateSource.Server,
                 Peers = res.Peers,
                 Monitor = MonitorThresholds.From(ci.Config?.Metadata, consumer: true),
+                Replicas = copies is null ? [] : ReplicaComparison.CompareConsumer(comparison!, name, res.HasLeader, res.Leader, res.StateSource.Server,
+                    copies, lookup ??= new ReplicaComparison.ConsumerLookup(copies.Count), old),
             });
         }
         result.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
