@@ -23,7 +23,7 @@ internal readonly record struct GroupResolution<T>(
 /// </summary>
 internal static class ReplicaGroup
 {
-    public static GroupResolution<T> Resolve<T>(IReadOnlyList<ReplicaReport<T>> replicas, IReadOnlySet<string> knownServers)
+    public static GroupResolution<T> Resolve<T>(IReadOnlyList<ReplicaReport<T>> replicas, IReadOnlySet<string> knownServers, MergeStrings? strings = null)
     {
         // Runs once per stream and consumer: the common case (one claimant, nobody disbelieved)
         // allocates no list or set; groups have a handful of replicas, so the scans are short.
@@ -58,7 +58,7 @@ internal static class ReplicaGroup
         if (claimantCount > 0)
         {
             var leader = claimantCount == 1 ? first : PickClaimant(claimants!);
-            return new GroupResolution<T>(leader, true, leader.Server, PeersFromLeader(leader),
+            return new GroupResolution<T>(leader, true, leader.Server, PeersFromLeader(leader.Server, leader.Cluster?.Replicas, strings),
                 claimantCount > 1 ? claimants!.Select(c => c.Server).Order(StringComparer.Ordinal).ToArray() : [], disbelieved);
         }
 
@@ -90,7 +90,7 @@ internal static class ReplicaGroup
         }
         if (trusted) names.Add(named!);
 
-        var peers = names.Select(n => new PeerView { Name = n, IsLeader = trusted && n == named }).ToArray();
+        var peers = names.Select(n => new PeerView { Name = strings?.Get(n) ?? n, IsLeader = trusted && n == named }).ToArray();
         return new GroupResolution<T>(source, trusted, trusted ? named : null, peers, [], disbelieved);
     }
 
@@ -103,24 +103,21 @@ internal static class ReplicaGroup
             .ThenBy(c => c.Server, StringComparer.Ordinal)
             .First();
 
-    public static IReadOnlyList<PeerView> PeersFromLeader<T>(ReplicaReport<T> leader) =>
-        PeersFromLeader(leader.Server, leader.Cluster?.Replicas);
-
-    public static IReadOnlyList<PeerView> PeersFromLeader(string leader, IReadOnlyList<PeerInfoDto>? replicas)
+    public static IReadOnlyList<PeerView> PeersFromLeader(string leader, IReadOnlyList<PeerInfoDto>? replicas, MergeStrings? strings = null)
     {
         // An exact-size array rather than a List: one object less per group in every snapshot kept.
         int count = 1;
         foreach (var p in replicas ?? [])
             if (!string.IsNullOrEmpty(p.Name) && p.Name != leader) count++;
         var peers = new PeerView[count];
-        peers[0] = new() { Name = leader, IsLeader = true, Current = true, Offline = false, LastSeenSeconds = 0, Lag = 0 };
+        peers[0] = strings?.Leader(leader) ?? new() { Name = leader, IsLeader = true, Current = true, Offline = false, LastSeenSeconds = 0, Lag = 0 };
         int i = 1;
         foreach (var p in replicas ?? [])
         {
             if (string.IsNullOrEmpty(p.Name) || p.Name == leader) continue;
             peers[i++] = new PeerView
             {
-                Name = p.Name,
+                Name = strings?.Get(p.Name) ?? p.Name,
                 IsLeader = false,
                 Current = p.Current,
                 Offline = p.Offline,
