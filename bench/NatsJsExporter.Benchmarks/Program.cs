@@ -33,6 +33,9 @@ static async Task<int> StepsAsync(int streams, int accounts, int? repsOption)
     var w = Workload.Generate(streams, accounts);
     Console.WriteLine($"{streams:N0} streams, {accounts} account(s): /jsz {w.TotalJszBytes / 1048576.0:0.0} MB over 3 servers");
     int reps = repsOption ?? (streams >= 10_000 ? 5 : 20);
+    // STEPS_MERGE_ONLY=1: the merge alone (SnapshotBuilder.Build), parsed once, each merge fed the
+    // previous snapshot as the exporter does; CPU and allocation per merge, and the snapshot's retained size.
+    if (Environment.GetEnvironmentVariable("STEPS_MERGE_ONLY") == "1") return MergeOnly(w, reps);
     ClusterSnapshot? previous = null;
     var times = new List<(double Parse, double Merge, double Render, long Alloc)>();
     var me = Process.GetCurrentProcess();
@@ -99,6 +102,52 @@ static async Task<int> StepsAsync(int streams, int accounts, int? repsOption)
     Console.WriteLine($"parse from a stream (DeserializeAsync, as the exporter reads): {ps.Order().ElementAt(ps.Count / 2):0} ms CPU; live heap after: {(GC.GetTotalMemory(forceFullCollection: true) - heapBeforeStreams) / 1048576.0:0} MB more than before");
     Console.WriteLine($"CPU, median of {reps}: parse {Med(t => t.Parse):0} ms, merge {Med(t => t.Merge):0} ms, render {Med(t => t.Render):0} ms, allocated {Med(t => t.Alloc) / 1048576.0:0} MB per cycle");
     return 0;
+}
+
+static int MergeOnly(Workload w, int reps)
+{
+    var me = Process.GetCurrentProcess();
+    double Cpu() { me.Refresh(); return me.TotalProcessorTime.TotalMilliseconds; }
+    var reports = BenchData.Reports(w);
+    ClusterSnapshot? previous = null;
+    var cpu = new List<double>();
+    var alloc = new List<long>();
+    for (int r = 0; r < reps + 1; r++)
+    {
+        long a0 = GC.GetTotalAllocatedBytes(precise: true);
+        double t0 = Cpu();
+        previous = SnapshotBuilder.Build(BenchData.Input(reports, previous)).Snapshot;
+        double t1 = Cpu();
+        if (r > 0) { cpu.Add(t1 - t0); alloc.Add(GC.GetTotalAllocatedBytes(precise: true) - a0); }
+    }
+    if (Environment.GetEnvironmentVariable("STEPS_MERGE_HASH") == "1") PrintHash(previous!);
+    // Retained: the snapshot with everything it references that the parsed DTOs do not keep alive
+    // (strings it shares with them count once the DTOs are gone, as in the exporter between polls).
+    reports = null!;
+    long withSnapshot = GC.GetTotalMemory(forceFullCollection: true);
+    GC.KeepAlive(previous);
+    previous = null;
+    long without = GC.GetTotalMemory(forceFullCollection: true);
+    cpu.Sort();
+    alloc.Sort();
+    Console.WriteLine($"merge alone, {reps} reps: CPU median {cpu[cpu.Count / 2]:0} ms (min {cpu[0]:0}, max {cpu[^1]:0}), allocated {alloc[alloc.Count / 2] / 1048576.0:0.0} MB per merge, snapshot retains {(withSnapshot - without) / 1048576.0:0.0} MB");
+    return 0;
+}
+
+// Same content check between builds: the snapshot JSON (as /api/v1/snapshot writes it) and the exposition.
+[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+static void PrintHash(ClusterSnapshot snap)
+{
+    var ctx = NatsJsExporter.Views.ViewsJsonContext.Default;
+    byte[] Json<T>(T value) => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)ctx.GetTypeInfo(typeof(T))!);
+    using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+    sha.AppendData(Json(snap.Streams));
+    sha.AppendData(Json(snap.Servers));
+    sha.AppendData(Json(snap.MetaGroups));
+    sha.AppendData(Json(snap.Accounts));
+    sha.AppendData(Json(snap.Raft));
+    sha.AppendData(MetricsRenderer.Render(snap, "bench"));
+    Console.WriteLine($"snapshot JSON + exposition SHA-256 {Convert.ToHexString(sha.GetHashAndReset())[..16]}");
 }
 
 sealed class Seg : System.Buffers.ReadOnlySequenceSegment<byte>

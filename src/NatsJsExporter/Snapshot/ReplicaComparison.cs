@@ -76,66 +76,87 @@ public static class ReplicaComparison
 
     private static readonly ServerVersion ConsumerFollowerState = new(2, 10, 0);
 
-    /// <summary>Adds each replica's own state to every replicated stream and consumer (the one call from <see cref="SnapshotBuilder"/>).</summary>
-    internal static StreamView[] Attach(StreamView[] streams, IReadOnlyList<ServerReport> ok, ClusterSnapshot? previous, SnapshotFilter filter)
+    /// <summary>
+    /// What one merge needs to compare replicas (null when the comparison is off): the previous
+    /// snapshot's streams by identity and which servers report a follower's own consumer state.
+    /// <see cref="SnapshotBuilder"/> compares while it builds each stream from the replicas it has
+    /// grouped, rather than walking every server's answer a second time.
+    /// </summary>
+    internal sealed class Context
     {
-        if (!filter.ReplicaComparison || streams.Length == 0) return streams;
-        var copies = new Dictionary<(string, string, string), List<(ServerReport Report, StreamDetailDto Detail)>>();
-        foreach (var r in ok)
-        {
-            string domain = r.Jsz!.Config?.Domain ?? "";
-            foreach (var acc in r.Jsz.AccountDetails ?? [])
-            {
-                if (acc.Name is null) continue;
-                foreach (var sd in acc.StreamDetail ?? [])
-                {
-                    if (sd.Name is null) continue;
-                    var key = (domain, acc.Name, sd.Name);
-                    if (!copies.TryGetValue(key, out var list)) copies[key] = list = [];
-                    // One copy per server (a server listing a stream twice is malformed: keep the first).
-                    if (!list.Exists(x => x.Report.ServerName == r.ServerName)) list.Add((r, sd));
-                }
-            }
-        }
-        var before = new Dictionary<(string, string, string), StreamView>();
-        foreach (var s in previous?.Streams ?? [])
-            if (s.Reachable) before.TryAdd((s.Domain, s.Account, s.Name), s);
+        private readonly IReadOnlyList<StreamView>? _previous;
+        private Dictionary<(string, string, string), StreamView>? _before;
+        private readonly Dictionary<string, bool> _followerStateKnown = new(StringComparer.Ordinal);
 
-        var result = new StreamView[streams.Length];
-        for (int i = 0; i < streams.Length; i++)
+        private Context(IReadOnlyList<ServerReport> ok, ClusterSnapshot? previous)
         {
-            var st = streams[i];
-            // An unreachable stream is carried from the previous poll: nobody reported a copy this time.
-            result[i] = st.Reachable ? st : st with { Replicas = [] };
-            if (!st.Reachable || st.ReplicasConfigured <= 1 || !copies.TryGetValue((st.Domain, st.Account, st.Name), out var list)) continue;
-            before.TryGetValue((st.Domain, st.Account, st.Name), out var old);
-            result[i] = st with
-            {
-                Replicas = CompareStream(st, list, old),
-                Consumers = st.Consumers.Count == 0 ? st.Consumers : st.Consumers.Select(c => CompareConsumer(c, list, old)).ToArray(),
-            };
+            _previous = previous?.Streams;
+            // Parsed once per server, not once per consumer replica.
+            foreach (var r in ok)
+                if (r.ServerName is not null && !_followerStateKnown.ContainsKey(r.ServerName))
+                    _followerStateKnown[r.ServerName] = ServerVersion.Parse(r.ServerVersion) is not { } v || v >= ConsumerFollowerState;
         }
-        return result;
+
+        public static Context? For(IReadOnlyList<ServerReport> ok, ClusterSnapshot? previous, SnapshotFilter filter) =>
+            filter.ReplicaComparison ? new Context(ok, previous) : null;
+
+        /// <summary>The stream as the previous snapshot had it while reachable, if it did.</summary>
+        public StreamView? Previous(string domain, string account, string name)
+        {
+            if (_previous is null || _previous.Count == 0) return null;
+            if (_before is null)
+            {
+                _before = new Dictionary<(string, string, string), StreamView>(_previous.Count);
+                foreach (var s in _previous)
+                    if (s.Reachable) _before.TryAdd((s.Domain, s.Account, s.Name), s);
+            }
+            return _before.GetValueOrDefault((domain, account, name));
+        }
+
+        public bool FollowerStateKnown(string server) => _followerStateKnown.GetValueOrDefault(server, true);
     }
 
-    private static StreamReplicaView[] CompareStream(StreamView st, List<(ServerReport Report, StreamDetailDto Detail)> copies, StreamView? old)
+    /// <summary>One copy per server (a server listing a stream twice is malformed: keep the first).</summary>
+    internal static IReadOnlyList<ReplicaReport<StreamDetailDto>> OnePerServer(List<ReplicaReport<StreamDetailDto>> replicas)
     {
-        var leader = st.HasLeader && st.Leader == st.StateFrom ? copies.FirstOrDefault(c => c.Report.ServerName == st.Leader).Detail?.State : null;
-        var prior = ByServer(old?.Replicas, r => r.Server);
-        var views = new List<StreamReplicaView>(copies.Count);
-        foreach (var (report, detail) in copies)
+        for (int i = 1; i < replicas.Count; i++)
         {
-            var own = detail.State ?? new StreamStateDto();
-            string server = report.ServerName!;
-            bool isLeader = leader is not null && server == st.Leader;
-            StreamReplicaView? was = null;
-            prior?.TryGetValue(server, out was);
+            for (int j = 0; j < i; j++)
+            {
+                if (replicas[i].Server != replicas[j].Server) continue;
+                var kept = new List<ReplicaReport<StreamDetailDto>>(replicas.Count);
+                foreach (var r in replicas)
+                    if (!kept.Exists(x => x.Server == r.Server)) kept.Add(r);
+                return kept;
+            }
+        }
+        return replicas;
+    }
+
+    /// <summary>Each server's own copy of a replicated stream beside its leader's (<paramref name="copies"/>: one per server, in server order).</summary>
+    internal static StreamReplicaView[] CompareStream(bool hasLeader, string? leaderName, string? stateFrom,
+        IReadOnlyList<ReplicaReport<StreamDetailDto>> copies, StreamView? old)
+    {
+        StreamStateDto? leader = null;
+        if (hasLeader && leaderName == stateFrom)
+        {
+            foreach (var c in copies)
+                if (c.Server == leaderName) { leader = c.Item.State; break; }
+        }
+        var prior = old?.Replicas;
+        var views = new StreamReplicaView[copies.Count];
+        for (int i = 0; i < copies.Count; i++)
+        {
+            var own = copies[i].Item.State ?? new StreamStateDto();
+            string server = copies[i].Server;
+            bool isLeader = leader is not null && server == leaderName;
+            var was = prior is null ? null : ByServer(prior, server);
             string? difference = null;
             bool comparable = leader is not null && !isLeader && own.LastSeq == leader.LastSeq;
             if (comparable)
-                difference = Differences(("messages", own.Messages, leader!.Messages), ("first_seq", own.FirstSeq, leader.FirstSeq), ("bytes", own.Bytes, leader.Bytes));
+                difference = Differences("messages", own.Messages, leader!.Messages, "first_seq", own.FirstSeq, leader.FirstSeq, "bytes", own.Bytes, leader.Bytes);
             int streak = isLeader ? 0 : Streak(comparable, difference, was?.DisagreeingPolls ?? 0);
-            views.Add(new StreamReplicaView
+            views[i] = new StreamReplicaView
             {
                 Server = server,
                 IsLeader = isLeader,
@@ -148,33 +169,51 @@ public static class ReplicaComparison
                 DisagreeingPolls = streak,
                 Diverged = streak >= DivergedAfterPolls,
                 Difference = difference ?? (streak > 0 ? was?.Difference : null),
-            });
+            };
         }
-        views.Sort((a, b) => string.CompareOrdinal(a.Server, b.Server));
-        return views.ToArray();
+        Array.Sort(views, (a, b) => string.CompareOrdinal(a.Server, b.Server));
+        return views;
     }
 
-    private static ConsumerView CompareConsumer(ConsumerView c, List<(ServerReport Report, StreamDetailDto Detail)> copies, StreamView? oldStream)
+    /// <summary>
+    /// Each server's own copy of a replicated consumer's state beside its leader's; [] when fewer
+    /// than two copies list it. <paramref name="copies"/>: the stream's copies, one per server.
+    /// </summary>
+    internal static IReadOnlyList<ConsumerReplicaView> CompareConsumer(Context context, string name, bool hasLeader, string? leaderName, string stateFrom,
+        IReadOnlyList<ReplicaReport<StreamDetailDto>> copies, ConsumerLookup lookup, StreamView? oldStream)
     {
-        var found = copies
-            .Select(x => (x.Report, Info: x.Detail.ConsumerDetail?.FirstOrDefault(ci => ci.Name == c.Name)))
-            .Where(x => x.Info is not null)
-            .ToList();
-        if (found.Count <= 1) return c;
-        var leader = c.HasLeader && c.Leader == c.StateFrom ? found.FirstOrDefault(x => x.Report.ServerName == c.Leader).Info : null;
-        var old = oldStream?.Consumers.FirstOrDefault(o => o.Name == c.Name);
-        var prior = ByServer(old?.Replicas, r => r.Server);
-        var views = new List<ConsumerReplicaView>(found.Count);
-        foreach (var (report, info) in found)
+        // The copies' own entries of the consumer (the first of that name in each), found without
+        // allocating for the usual handful of replicas.
+        Span<int> at = copies.Count <= 8 ? stackalloc int[copies.Count] : new int[copies.Count];
+        int foundCount = 0;
+        ConsumerInfoDto? leader = null;
+        for (int i = 0; i < copies.Count; i++)
         {
-            string server = report.ServerName!;
-            bool isLeader = leader is not null && server == c.Leader;
-            bool followerStateKnown = ServerVersion.Parse(report.ServerVersion) is not { } v || v >= ConsumerFollowerState;
+            var info = lookup.Find(i, copies[i].Item, name);
+            if (info is null) continue;
+            at[foundCount++] = i;
+            if (hasLeader && leaderName == stateFrom && leader is null && copies[i].Server == leaderName) leader = info;
+        }
+        if (foundCount <= 1) return [];
+        ConsumerView? old = null;
+        if (oldStream is not null)
+        {
+            foreach (var o in oldStream.Consumers)
+                if (o.Name == name) { old = o; break; }
+        }
+        var prior = old?.Replicas;
+        var views = new ConsumerReplicaView[foundCount];
+        for (int k = 0; k < foundCount; k++)
+        {
+            int i = at[k];
+            string server = copies[i].Server;
+            var info = lookup.Find(i, copies[i].Item, name)!;
+            bool isLeader = leader is not null && server == leaderName;
+            bool followerStateKnown = context.FollowerStateKnown(server);
             var lead = followerStateKnown ? leader : null;
-            ulong dStream = info!.Delivered?.StreamSeq ?? 0, dConsumer = info.Delivered?.ConsumerSeq ?? 0;
+            ulong dStream = info.Delivered?.StreamSeq ?? 0, dConsumer = info.Delivered?.ConsumerSeq ?? 0;
             ulong aStream = info.AckFloor?.StreamSeq ?? 0, aConsumer = info.AckFloor?.ConsumerSeq ?? 0;
-            ConsumerReplicaView? was = null;
-            prior?.TryGetValue(server, out was);
+            var was = prior is null ? null : ByServer(prior, server);
             ulong leadDelivered = lead?.Delivered?.StreamSeq ?? 0;
             bool comparable = lead is not null && !isLeader && dStream == leadDelivered;
             string? difference = null;
@@ -185,12 +224,12 @@ public static class ReplicaComparison
                 // separately: a follower's ack floor BEHIND the leader's is lag (seen under steady
                 // consumption), only one AHEAD of it is impossible replication and counts.
                 ulong leadAckStream = lead!.AckFloor?.StreamSeq ?? 0, leadAckConsumer = lead.AckFloor?.ConsumerSeq ?? 0;
-                difference = Differences(("delivered consumer_seq", dConsumer, lead.Delivered?.ConsumerSeq ?? 0),
-                    ("ack_floor stream_seq", aStream, aStream > leadAckStream ? leadAckStream : aStream),
-                    ("ack_floor consumer_seq", aConsumer, aConsumer > leadAckConsumer ? leadAckConsumer : aConsumer));
+                difference = Differences("delivered consumer_seq", dConsumer, lead.Delivered?.ConsumerSeq ?? 0,
+                    "ack_floor stream_seq", aStream, aStream > leadAckStream ? leadAckStream : aStream,
+                    "ack_floor consumer_seq", aConsumer, aConsumer > leadAckConsumer ? leadAckConsumer : aConsumer);
             }
             int streak = isLeader ? 0 : Streak(comparable, difference, was?.DisagreeingPolls ?? 0);
-            views.Add(new ConsumerReplicaView
+            views[k] = new ConsumerReplicaView
             {
                 Server = server,
                 IsLeader = isLeader,
@@ -205,18 +244,54 @@ public static class ReplicaComparison
                 DisagreeingPolls = streak,
                 Diverged = streak >= DivergedAfterPolls,
                 Difference = difference ?? (streak > 0 ? was?.Difference : null),
-            });
+            };
         }
-        views.Sort((a, b) => string.CompareOrdinal(a.Server, b.Server));
-        return c with { Replicas = views.ToArray() };
+        Array.Sort(views, (a, b) => string.CompareOrdinal(a.Server, b.Server));
+        return views;
     }
 
-    private static Dictionary<string, T>? ByServer<T>(IReadOnlyList<T>? items, Func<T, string> server)
+    /// <summary>
+    /// Finds a consumer by name in each copy of one stream: a linear scan of a short list, an
+    /// index (built once per copy) for a stream with many consumers, where scans would be quadratic.
+    /// </summary>
+    internal sealed class ConsumerLookup(int copies)
     {
-        if (items is null) return null;
-        var d = new Dictionary<string, T>(StringComparer.Ordinal);
-        foreach (var i in items) d.TryAdd(server(i), i);
-        return d;
+        private const int ScanUpTo = 16;
+        private readonly Dictionary<string, ConsumerInfoDto>?[] _index = new Dictionary<string, ConsumerInfoDto>?[copies];
+
+        public ConsumerInfoDto? Find(int copy, StreamDetailDto detail, string name)
+        {
+            var list = detail.ConsumerDetail;
+            if (list is null) return null;
+            if (list.Count <= ScanUpTo)
+            {
+                foreach (var ci in list)
+                    if (ci.Name == name) return ci;
+                return null;
+            }
+            if (_index[copy] is not { } index)
+            {
+                _index[copy] = index = new Dictionary<string, ConsumerInfoDto>(list.Count, StringComparer.Ordinal);
+                foreach (var ci in list)
+                    if (ci.Name is not null) index.TryAdd(ci.Name, ci);
+            }
+            return index.GetValueOrDefault(name);
+        }
+    }
+
+    // The previous poll's copy by server: a replica list is short, so a scan, no index.
+    private static StreamReplicaView? ByServer(IReadOnlyList<StreamReplicaView> items, string server)
+    {
+        foreach (var i in items)
+            if (i.Server == server) return i;
+        return null;
+    }
+
+    private static ConsumerReplicaView? ByServer(IReadOnlyList<ConsumerReplicaView> items, string server)
+    {
+        foreach (var i in items)
+            if (i.Server == server) return i;
+        return null;
     }
 
     private static ulong Behind(ulong leader, ulong own) => leader > own ? leader - own : 0;
@@ -225,9 +300,14 @@ public static class ReplicaComparison
     private static int Streak(bool comparable, string? difference, int previous) =>
         comparable ? (difference is null ? 0 : previous + 1) : (previous >= DivergedAfterPolls ? previous : 0);
 
-    private static string? Differences(params (string Name, ulong Own, ulong Leader)[] fields)
+    /// <summary>"messages 25 (leader 50), bytes 10 (leader 20)": the fields that differ; null when none does.</summary>
+    private static string? Differences(string name1, ulong own1, ulong leader1, string name2, ulong own2, ulong leader2, string name3, ulong own3, ulong leader3)
     {
-        var parts = fields.Where(f => f.Own != f.Leader).Select(f => $"{f.Name} {f.Own} (leader {f.Leader})").ToArray();
-        return parts.Length == 0 ? null : string.Join(", ", parts);
+        if (own1 == leader1 && own2 == leader2 && own3 == leader3) return null;
+        var parts = new List<string>(3);
+        if (own1 != leader1) parts.Add($"{name1} {own1} (leader {leader1})");
+        if (own2 != leader2) parts.Add($"{name2} {own2} (leader {leader2})");
+        if (own3 != leader3) parts.Add($"{name3} {own3} (leader {leader3})");
+        return string.Join(", ", parts);
     }
 }

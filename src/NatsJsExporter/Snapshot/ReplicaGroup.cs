@@ -7,7 +7,7 @@ namespace NatsJsExporter.Snapshot;
 internal readonly record struct ReplicaReport<T>(string Server, bool ServerClustered, T Item, ClusterInfoDto? Cluster, ulong Progress, bool MetaLeaderKnown = true);
 
 /// <summary>Who leads a Raft group, whose numbers to trust, and each peer's health.</summary>
-internal sealed record GroupResolution<T>(
+internal readonly record struct GroupResolution<T>(
     ReplicaReport<T> StateSource,
     bool HasLeader,
     string? Leader,
@@ -23,37 +23,43 @@ internal sealed record GroupResolution<T>(
 /// </summary>
 internal static class ReplicaGroup
 {
-    public static GroupResolution<T> Resolve<T>(IReadOnlyList<ReplicaReport<T>> replicas, IReadOnlySet<string> knownServers)
+    public static GroupResolution<T> Resolve<T>(IReadOnlyList<ReplicaReport<T>> replicas, IReadOnlySet<string> knownServers, MergeStrings? strings = null)
     {
-        // A server that is not clustered leads everything it hosts.
-        var claimants = new List<ReplicaReport<T>>();
-        foreach (var r in replicas)
-        {
-            if (!r.ServerClustered || string.Equals(r.Cluster?.Leader, r.Server, StringComparison.Ordinal))
-                claimants.Add(r);
-        }
+        // Runs once per stream and consumer: the common case (one claimant, nobody disbelieved)
+        // allocates no list or set; groups have a handful of replicas, so the scans are short.
 
         // Leader claims. A server restarted while its meta group has no leader can list itself as
         // leader of every group it hosts. When a server that does know its meta leader names a
         // different leader, that claim is not believed.
-        var vouched = new HashSet<string>(StringComparer.Ordinal);
+        bool anyVouched = false;
         foreach (var r in replicas)
-            if (r.MetaLeaderKnown && !string.IsNullOrEmpty(r.Cluster?.Leader)) vouched.Add(r.Cluster!.Leader!);
-        List<string>? disbelieved = null;
-        if (vouched.Count > 0)
         {
-            foreach (var c in claimants.Where(c => !c.MetaLeaderKnown && !vouched.Contains(c.Server)).ToList())
-            {
-                claimants.Remove(c);
-                (disbelieved ??= []).Add(c.Server);
-            }
+            if (r.MetaLeaderKnown && !string.IsNullOrEmpty(r.Cluster?.Leader)) { anyVouched = true; break; }
         }
 
-        if (claimants.Count > 0)
+        // A server that is not clustered leads everything it hosts.
+        ReplicaReport<T> first = default;
+        List<ReplicaReport<T>>? claimants = null;
+        int claimantCount = 0;
+        List<string>? disbelieved = null;
+        foreach (var r in replicas)
         {
-            var leader = claimants.Count == 1 ? claimants[0] : PickClaimant(claimants);
-            return new GroupResolution<T>(leader, true, leader.Server, PeersFromLeader(leader),
-                claimants.Count > 1 ? claimants.Select(c => c.Server).Order(StringComparer.Ordinal).ToArray() : [], disbelieved);
+            if (r.ServerClustered && !string.Equals(r.Cluster?.Leader, r.Server, StringComparison.Ordinal)) continue;
+            if (anyVouched && !r.MetaLeaderKnown && !Vouched(replicas, r.Server))
+            {
+                (disbelieved ??= []).Add(r.Server);
+                continue;
+            }
+            if (claimantCount == 0) first = r;
+            else (claimants ??= [first]).Add(r);
+            claimantCount++;
+        }
+
+        if (claimantCount > 0)
+        {
+            var leader = claimantCount == 1 ? first : PickClaimant(claimants!);
+            return new GroupResolution<T>(leader, true, leader.Server, PeersFromLeader(leader.Server, leader.Cluster?.Replicas, strings),
+                claimantCount > 1 ? claimants!.Select(c => c.Server).Order(StringComparer.Ordinal).ToArray() : [], disbelieved);
         }
 
         // No leader answered. Keep state from the most advanced replica; trust the followers'
@@ -66,7 +72,7 @@ internal static class ReplicaGroup
         }
 
         string? named = replicas
-            .Where(r => vouched.Count == 0 || r.MetaLeaderKnown)
+            .Where(r => !anyVouched || r.MetaLeaderKnown)
             .Select(r => r.Cluster?.Leader)
             .Where(l => !string.IsNullOrEmpty(l))
             .GroupBy(l => l!, StringComparer.Ordinal)
@@ -84,7 +90,7 @@ internal static class ReplicaGroup
         }
         if (trusted) names.Add(named!);
 
-        var peers = names.Select(n => new PeerView { Name = n, IsLeader = trusted && n == named }).ToArray();
+        var peers = names.Select(n => new PeerView { Name = strings?.Get(n) ?? n, IsLeader = trusted && n == named }).ToArray();
         return new GroupResolution<T>(source, trusted, trusted ? named : null, peers, [], disbelieved);
     }
 
@@ -97,29 +103,37 @@ internal static class ReplicaGroup
             .ThenBy(c => c.Server, StringComparer.Ordinal)
             .First();
 
-    public static IReadOnlyList<PeerView> PeersFromLeader<T>(ReplicaReport<T> leader) =>
-        PeersFromLeader(leader.Server, leader.Cluster?.Replicas);
-
-    public static IReadOnlyList<PeerView> PeersFromLeader(string leader, IReadOnlyList<PeerInfoDto>? replicas)
+    public static IReadOnlyList<PeerView> PeersFromLeader(string leader, IReadOnlyList<PeerInfoDto>? replicas, MergeStrings? strings = null)
     {
-        var peers = new List<PeerView>((replicas?.Count ?? 0) + 1)
-        {
-            new() { Name = leader, IsLeader = true, Current = true, Offline = false, LastSeenSeconds = 0, Lag = 0 },
-        };
+        // An exact-size array rather than a List: one object less per group in every snapshot kept.
+        int count = 1;
+        foreach (var p in replicas ?? [])
+            if (!string.IsNullOrEmpty(p.Name) && p.Name != leader) count++;
+        var peers = new PeerView[count];
+        peers[0] = strings?.Leader(leader) ?? new() { Name = leader, IsLeader = true, Current = true, Offline = false, LastSeenSeconds = 0, Lag = 0 };
+        int i = 1;
         foreach (var p in replicas ?? [])
         {
             if (string.IsNullOrEmpty(p.Name) || p.Name == leader) continue;
-            peers.Add(new PeerView
+            peers[i++] = new PeerView
             {
-                Name = p.Name,
+                Name = strings?.Get(p.Name) ?? p.Name,
                 IsLeader = false,
                 Current = p.Current,
                 Offline = p.Offline,
                 LastSeenSeconds = Math.Max(0, p.Active) / 1e9,
                 Lag = p.Lag,
-            });
+            };
         }
-        peers.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        if (count > 1) Array.Sort(peers, (a, b) => string.CompareOrdinal(a.Name, b.Name));
         return peers;
+    }
+
+    /// <summary>Some replica whose server knows its meta leader names <paramref name="server"/> as the group's leader.</summary>
+    private static bool Vouched<T>(IReadOnlyList<ReplicaReport<T>> replicas, string server)
+    {
+        foreach (var r in replicas)
+            if (r.MetaLeaderKnown && !string.IsNullOrEmpty(r.Cluster?.Leader) && string.Equals(r.Cluster.Leader, server, StringComparison.Ordinal)) return true;
+        return false;
     }
 }

@@ -51,9 +51,9 @@ public static class SnapshotBuilder
         // Servers that omit `paused` when false (2.11+): their consumers are unpaused, not unknown.
         var reportsPaused = ok.Where(r => JszFeatures.ReportsPaused(ServerVersion.Parse(r.ServerVersion)) && r.ServerName is not null)
             .Select(r => r.ServerName!).ToHashSet(StringComparer.Ordinal);
-        var streams = BuildStreams(ok, known, history, input.Filter, conflicts, reportsPaused);
-        streams = CarryUnreachable(streams, input.Previous, input.Reports, history);
-        streams = ReplicaComparison.Attach(streams, ok, input.Previous, input.Filter);
+        var comparison = ReplicaComparison.Context.For(ok, input.Previous, input.Filter);
+        var streams = BuildStreams(ok, known, history, input.Filter, conflicts, reportsPaused, comparison, new MergeStrings());
+        streams = CarryUnreachable(streams, input.Previous, input.Reports, history, input.Filter);
         var accounts = BuildAccounts(ok, metaLeaders, streams, input.Filter);
 
         var snapshot = new ClusterSnapshot
@@ -177,7 +177,7 @@ public static class SnapshotBuilder
     // ---- streams and consumers ----------------------------------------------------------
 
     private static StreamView[] BuildStreams(List<ServerReport> ok, HashSet<string> known, LeaderHistory history, SnapshotFilter filter, List<string> conflicts,
-        HashSet<string> reportsPaused)
+        HashSet<string> reportsPaused, ReplicaComparison.Context? comparison, MergeStrings strings)
     {
         // A stream is (domain, account, name): two JetStream domains may hold equally named streams.
         var byKey = new Dictionary<(string Domain, string Account, string Stream), List<ReplicaReport<StreamDetailDto>>>();
@@ -201,10 +201,12 @@ public static class SnapshotBuilder
 
         var reporters = new Dictionary<string, ServerReport>(StringComparer.Ordinal);
         foreach (var r in ok) reporters.TryAdd(r.ServerName!, r);
-        var streams = new List<StreamView>(byKey.Count);
+        var streams = new StreamView[byKey.Count];
+        var scratch = new ConsumerGroups();
+        int n = 0;
         foreach (var ((domain, account, name), replicas) in byKey)
         {
-            var res = ReplicaGroup.Resolve(replicas, known);
+            var res = ReplicaGroup.Resolve(replicas, known, strings);
             if (res.Claimants.Count > 1)
                 conflicts.Add($"stream {DomainPrefix(domain)}{account}/{name}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
             if (res.Disbelieved is { Count: > 0 } d)
@@ -214,16 +216,20 @@ public static class SnapshotBuilder
             var st = sd.State;
             var (changes, lastKnown) = history.Observe("stream\u0000" + domain + "\u0000" + account + "\u0000" + name, res.HasLeader ? res.Leader : null);
             var reporter = reporters[res.StateSource.Server];
+            long replicasConfigured = cfg?.NumReplicas is > 0 ? cfg.NumReplicas : 1;
+            // Replica comparison (replicated streams only), from the copies grouped here.
+            var copies = comparison is not null && replicasConfigured > 1 ? ReplicaComparison.OnePerServer(replicas) : null;
+            var old = copies is null ? null : comparison!.Previous(domain, account, name);
 
-            streams.Add(new StreamView
+            streams[n++] = new StreamView
             {
                 Domain = domain,
                 Account = account,
                 Name = name,
-                Cluster = sd.Cluster?.Name ?? (res.StateSource.ServerClustered ? ClusterOf(reporter) : ""),
-                Storage = cfg?.Storage ?? "",
-                Retention = cfg?.Retention ?? "",
-                ReplicasConfigured = cfg?.NumReplicas is > 0 ? cfg.NumReplicas : 1,
+                Cluster = strings.Get(sd.Cluster?.Name ?? (res.StateSource.ServerClustered ? ClusterOf(reporter) : "")),
+                Storage = strings.Get(cfg?.Storage ?? ""),
+                Retention = strings.Get(cfg?.Retention ?? ""),
+                ReplicasConfigured = replicasConfigured,
                 Messages = st?.Messages ?? 0,
                 Bytes = st?.Bytes ?? 0,
                 FirstSeq = st?.FirstSeq ?? 0,
@@ -241,20 +247,21 @@ public static class SnapshotBuilder
                 Peers = res.Peers,
                 Mirror = sd.Mirror is null ? null : BuildSource(sd.Mirror),
                 Sources = sd.Sources is not { Count: > 0 } ? [] : sd.Sources.Where(s => s.Name is not null).Select(BuildSource).OrderBy(s => s.Name, StringComparer.Ordinal).ToArray(),
-                Consumers = filter.Consumers ? BuildConsumers(DomainPrefix(domain) + account, name, replicas, known, filter, conflicts, reportsPaused) : [],
+                Consumers = filter.Consumers ? BuildConsumers(domain, account, name, replicas, known, filter, conflicts, reportsPaused, comparison, copies, old, strings, scratch) : [],
                 LeaderChanges = changes,
                 LastKnownLeader = lastKnown,
                 Monitor = MonitorThresholds.From(cfg?.Metadata, consumer: false),
-            });
+                Replicas = copies is null ? [] : ReplicaComparison.CompareStream(res.HasLeader, res.Leader, res.StateSource.Server, copies, old),
+            };
         }
-        streams.Sort((a, b) =>
+        Array.Sort(streams, (a, b) =>
         {
             int c = string.CompareOrdinal(a.Domain, b.Domain);
             if (c != 0) return c;
             c = string.CompareOrdinal(a.Account, b.Account);
             return c != 0 ? c : string.CompareOrdinal(a.Name, b.Name);
         });
-        return streams.ToArray();
+        return streams;
     }
 
     private static string DomainPrefix(string domain) => domain.Length == 0 ? "" : domain + ":";
@@ -270,7 +277,8 @@ public static class SnapshotBuilder
     /// A stream some answering server no longer lists has been deleted. Only a stream seen by an
     /// earlier poll can be kept: a one-shot `report` never saw it.
     /// </summary>
-    private static StreamView[] CarryUnreachable(StreamView[] streams, ClusterSnapshot? previous, IReadOnlyList<ServerReport> reports, LeaderHistory history)
+    private static StreamView[] CarryUnreachable(StreamView[] streams, ClusterSnapshot? previous, IReadOnlyList<ServerReport> reports, LeaderHistory history,
+        SnapshotFilter filter)
     {
         if (previous is null || previous.Streams.Count == 0) return streams;
         var failed = new HashSet<string>(reports.Where(r => r.Jsz is null && r.ServerName is not null).Select(r => r.ServerName!), StringComparer.Ordinal);
@@ -303,6 +311,8 @@ public static class SnapshotBuilder
                 Consumers = [],
                 LeaderChanges = changes,
                 LastKnownLeader = lastKnown,
+                // Nobody reported a copy this time (the replica comparison, when on, lists none).
+                Replicas = filter.ReplicaComparison ? [] : old.Replicas,
             });
         }
         if (carried.Count == 0) return streams;
@@ -319,32 +329,35 @@ public static class SnapshotBuilder
         Error = s.Error is null ? null : (s.Error.Description ?? $"error {s.Error.Code}"),
     };
 
-    private static ConsumerView[] BuildConsumers(string account, string stream, List<ReplicaReport<StreamDetailDto>> streamReplicas,
-        HashSet<string> known, SnapshotFilter filter, List<string> conflicts, HashSet<string> reportsPaused)
+    private static ConsumerView[] BuildConsumers(string domain, string account, string stream, List<ReplicaReport<StreamDetailDto>> streamReplicas,
+        HashSet<string> known, SnapshotFilter filter, List<string> conflicts, HashSet<string> reportsPaused,
+        ReplicaComparison.Context? comparison, IReadOnlyList<ReplicaReport<StreamDetailDto>>? copies, StreamView? old,
+        MergeStrings strings, ConsumerGroups groups)
     {
-        var byName = new Dictionary<string, List<ReplicaReport<ConsumerInfoDto>>>(StringComparer.Ordinal);
+        groups.Clear();
         foreach (var sr in streamReplicas)
         {
             foreach (var ci in sr.Item.ConsumerDetail ?? [])
             {
                 if (ci.Name is null || !filter.IncludeConsumer(ci.Name, IsDurable(ci))) continue;
-                if (!byName.TryGetValue(ci.Name, out var list)) byName[ci.Name] = list = [];
-                list.Add(new ReplicaReport<ConsumerInfoDto>(sr.Server, sr.ServerClustered, ci, ci.Cluster, ci.Delivered?.StreamSeq ?? 0, sr.MetaLeaderKnown));
+                groups.Add(ci.Name, new ReplicaReport<ConsumerInfoDto>(sr.Server, sr.ServerClustered, ci, ci.Cluster, ci.Delivered?.StreamSeq ?? 0, sr.MetaLeaderKnown));
             }
         }
-        var result = new List<ConsumerView>(byName.Count);
-        foreach (var (name, replicas) in byName)
+        var result = new ConsumerView[groups.Count];
+        ReplicaComparison.ConsumerLookup? lookup = null;
+        for (int g = 0; g < groups.Count; g++)
         {
-            var res = ReplicaGroup.Resolve(replicas, known);
+            var (name, replicas) = groups.Group(g);
+            var res = ReplicaGroup.Resolve(replicas, known, strings);
             if (res.Claimants.Count > 1)
-                conflicts.Add($"consumer {account}/{stream}/{name}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
+                conflicts.Add($"consumer {DomainPrefix(domain)}{account}/{stream}/{name}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
             var ci = res.StateSource.Item;
-            result.Add(new ConsumerView
+            result[g] = new ConsumerView
             {
                 Name = name,
                 Durable = IsDurable(ci),
-                AckPolicy = ci.Config?.AckPolicy ?? "",
-                DeliverPolicy = ci.Config?.DeliverPolicy ?? "",
+                AckPolicy = strings.Get(ci.Config?.AckPolicy ?? ""),
+                DeliverPolicy = strings.Get(ci.Config?.DeliverPolicy ?? ""),
                 PendingMessages = ci.NumPending,
                 AckPendingMessages = ci.NumAckPending,
                 RedeliveredMessages = ci.NumRedelivered,
@@ -361,10 +374,88 @@ public static class SnapshotBuilder
                 StateFrom = res.StateSource.Server,
                 Peers = res.Peers,
                 Monitor = MonitorThresholds.From(ci.Config?.Metadata, consumer: true),
-            });
+                Replicas = copies is null ? [] : ReplicaComparison.CompareConsumer(comparison!, name, res.HasLeader, res.Leader, res.StateSource.Server,
+                    copies, lookup ??= new ReplicaComparison.ConsumerLookup(copies.Count), old),
+            };
         }
-        result.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-        return result.ToArray();
+        Array.Sort(result, (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return result;
+    }
+
+    /// <summary>
+    /// One stream's consumer replicas grouped by consumer name, in the order names first appear.
+    /// Reused for every stream of a merge: the groups are slices of one array (no dictionary and no
+    /// list per stream and consumer); an index by name only for a stream with many consumers.
+    /// </summary>
+    private sealed class ConsumerGroups
+    {
+        private const int ScanUpTo = 16;
+        private readonly List<string> _names = [];
+        private readonly List<(int Group, ReplicaReport<ConsumerInfoDto> Replica)> _entries = [];
+        private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
+        private int[] _start = new int[16];
+        private ReplicaReport<ConsumerInfoDto>[] _sorted = new ReplicaReport<ConsumerInfoDto>[64];
+        private bool _sortedValid;
+
+        public int Count => _names.Count;
+
+        public void Clear()
+        {
+            // Drop the references the last stream left, so they do not outlive the merge's parsed answers longer than needed.
+            Array.Clear(_sorted, 0, Math.Min(_sorted.Length, _entries.Count));
+            _names.Clear();
+            _entries.Clear();
+            _index.Clear();
+            _sortedValid = false;
+        }
+
+        public void Add(string name, ReplicaReport<ConsumerInfoDto> replica)
+        {
+            int g = -1;
+            if (_names.Count > ScanUpTo)
+            {
+                if (_index.TryGetValue(name, out var found)) g = found;
+            }
+            else
+            {
+                for (int i = 0; i < _names.Count; i++)
+                    if (string.Equals(_names[i], name, StringComparison.Ordinal)) { g = i; break; }
+            }
+            if (g < 0)
+            {
+                g = _names.Count;
+                _names.Add(name);
+                if (_names.Count > ScanUpTo)
+                {
+                    if (_index.Count == 0)
+                        for (int i = 0; i < _names.Count; i++) _index[_names[i]] = i;
+                    else _index[name] = g;
+                }
+            }
+            _entries.Add((g, replica));
+        }
+
+        /// <summary>Group <paramref name="g"/>: its name and its replicas in the order they were added.</summary>
+        public (string Name, IReadOnlyList<ReplicaReport<ConsumerInfoDto>> Replicas) Group(int g)
+        {
+            if (!_sortedValid) SortByGroup();
+            return (_names[g], new ArraySegment<ReplicaReport<ConsumerInfoDto>>(_sorted, _start[g], _start[g + 1] - _start[g]));
+        }
+
+        // A stable counting sort by group: each group's replicas end up side by side, in added order.
+        private void SortByGroup()
+        {
+            int groups = _names.Count;
+            if (_start.Length < groups + 1) _start = new int[Math.Max(groups + 1, _start.Length * 2)];
+            Array.Clear(_start, 0, groups + 1);
+            foreach (var (g, _) in _entries) _start[g + 1]++;
+            for (int g = 0; g < groups; g++) _start[g + 1] += _start[g];
+            if (_sorted.Length < _entries.Count) _sorted = new ReplicaReport<ConsumerInfoDto>[Math.Max(_entries.Count, _sorted.Length * 2)];
+            Span<int> next = groups <= 256 ? stackalloc int[groups] : new int[groups];
+            _start.AsSpan(0, groups).CopyTo(next);
+            foreach (var (g, r) in _entries) _sorted[next[g]++] = r;
+            _sortedValid = true;
+        }
     }
 
     private static bool IsDurable(ConsumerInfoDto ci) => !string.IsNullOrEmpty(ci.Config?.DurableName);
