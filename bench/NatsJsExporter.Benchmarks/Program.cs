@@ -60,6 +60,8 @@ static async Task<int> StepsAsync(int streams, int accounts, int? repsOption)
         }
     }
     double Med(Func<(double Parse, double Merge, double Render, long Alloc), double> f) => times.Select(f).Order().ElementAt(times.Count / 2);
+    RenderOnly(previous!, Math.Max(reps, 3), Cpu);
+    if (Environment.GetEnvironmentVariable("RENDER_ONLY") == "1") return 0; // skip the parse comparisons below
     var ps = new List<double>();
     var ctx = NatsJsExporter.Model.JszJsonContext.Default;
     if (Environment.GetEnvironmentVariable("BUF") is { } buf)
@@ -99,6 +101,33 @@ static async Task<int> StepsAsync(int streams, int accounts, int? repsOption)
     Console.WriteLine($"parse from a stream (DeserializeAsync, as the exporter reads): {ps.Order().ElementAt(ps.Count / 2):0} ms CPU; live heap after: {(GC.GetTotalMemory(forceFullCollection: true) - heapBeforeStreams) / 1048576.0:0} MB more than before");
     Console.WriteLine($"CPU, median of {reps}: parse {Med(t => t.Parse):0} ms, merge {Med(t => t.Merge):0} ms, render {Med(t => t.Render):0} ms, allocated {Med(t => t.Alloc) / 1048576.0:0} MB per cycle");
     return 0;
+}
+
+static partial class Program
+{
+    /// <summary>
+    /// Render alone, as the poller does it (RenderMemory with the previous size as hint, no copy):
+    /// CPU and bytes allocated per render, medians. RENDER_REPS overrides the count; RENDER_ONLY=1 stops after it.
+    /// </summary>
+    static void RenderOnly(ClusterSnapshot snap, int reps, Func<double> cpu)
+    {
+        if (Environment.GetEnvironmentVariable("RENDER_REPS") is { } r) reps = int.Parse(r, System.Globalization.CultureInfo.InvariantCulture);
+        int hint = MetricsRenderer.RenderMemory(snap, "bench").Length;
+        var cpuMs = new List<double>();
+        var alloc = new List<long>();
+        for (int i = 0; i < reps; i++)
+        {
+            GC.Collect();
+            long a0 = GC.GetTotalAllocatedBytes(precise: true);
+            double t0 = cpu();
+            var mem = MetricsRenderer.RenderMemory(snap, "bench", sizeHint: hint);
+            cpuMs.Add(cpu() - t0);
+            alloc.Add(GC.GetTotalAllocatedBytes(precise: true) - a0);
+            hint = mem.Length;
+        }
+        Console.WriteLine($"render only (RenderMemory, size hint), {reps} reps: CPU median {cpuMs.Order().ElementAt(reps / 2):0} ms (min {cpuMs.Min():0}, max {cpuMs.Max():0}), " +
+            $"allocated {alloc.Order().ElementAt(reps / 2) / 1048576.0:0.0} MB per render, exposition {hint / 1048576.0:0.0} MB");
+    }
 }
 
 sealed class Seg : System.Buffers.ReadOnlySequenceSegment<byte>
