@@ -5,24 +5,16 @@ namespace NatsJsExporter.Metrics;
 /// <summary>Consumers, numbers from the consumer leader, and their replicas.</summary>
 internal static class ConsumerMetrics
 {
-    public static void Write(ExpositionWriter w, ClusterSnapshot s)
+    public static void Write(ExpositionWriter w, ClusterSnapshot s, RenderAssets assets)
     {
-        int count = 0;
-        foreach (var st in s.Streams) count += st.Consumers.Count;
+        int count = assets.Consumers.Length;
         if (count == 0) return;
         var items = new ConsumerView[count];
-        var sets = new LabelSet[count];
         int n = 0;
         foreach (var st in s.Streams)
-        {
-            if (st.Consumers.Count == 0) continue;
-            var streamSet = new LabelSet(StreamMetrics.Labels(st));
-            foreach (var c in st.Consumers)
-            {
-                items[n] = c;
-                sets[n++] = streamSet.With(new Label("consumer", c.Name));
-            }
-        }
+            foreach (var c in st.Consumers) items[n++] = c;
+        var labels = assets.Consumers;
+        var sets = Array.ConvertAll(labels, l => l.Set);
 
         w.Family("natsjs_consumer_info", MetricType.Gauge, "Consumer metadata; always 1.");
         for (int i = 0; i < items.Length; i++)
@@ -47,8 +39,8 @@ internal static class ConsumerMetrics
         w.Family("natsjs_consumer_peer_is_leader", MetricType.Gauge, "1 on the peer that leads the consumer, 0 on the other replicas.");
         for (int i = 0; i < items.Length; i++)
             foreach (var p in items[i].Peers)
-                w.Sample(sets[i], p.IsLeader, new Label("peer", p.Name));
-        MetaMetrics.PeerFamilies(w, "natsjs_consumer_peer", "consumer replica", items, c => c.Peers, sets);
+                w.Sample(labels[i].With("peer", p.Name), p.IsLeader);
+        MetaMetrics.PeerFamilies(w, "natsjs_consumer_peer", "consumer replica", items, c => c.Peers, labels);
     }
 
     private static void Gauge(ExpositionWriter w, ConsumerView[] items, LabelSet[] sets, string name, string help, Func<ConsumerView, double?> value)

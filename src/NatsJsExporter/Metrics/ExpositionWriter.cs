@@ -133,6 +133,21 @@ public sealed class ExpositionWriter
     {
         var name = _current ?? throw new InvalidOperationException("Family() must come before Sample().");
         if (_pendingName is not null) WriteHeader();
+        if (labels.Length == 0 && set is { Encoded.Length: > 0 })
+        {
+            // The bulk of a large render (every stream/consumer series, identity+peer included):
+            // name{set}space under one bounds check.
+            var encoded = set.Encoded;
+            Ensure(name.Length + encoded.Length + 3);
+            var span = _buf.AsSpan(_pos);
+            name.CopyTo(span);
+            span[name.Length] = (byte)'{';
+            encoded.CopyTo(span[(name.Length + 1)..]);
+            span[name.Length + 1 + encoded.Length] = (byte)'}';
+            span[name.Length + 2 + encoded.Length] = (byte)' ';
+            _pos += name.Length + encoded.Length + 3;
+            return;
+        }
         Raw(name);
         bool any = set is { Encoded.Length: > 0 };
         if (any || labels.Length > 0)

@@ -33,7 +33,7 @@ internal static class MetaMetrics
         w.Family("natsjs_meta_leader_changes_total", MetricType.Counter, "Meta leader changes seen by this exporter (starts at 0 when the exporter starts).");
         foreach (var g in groups) w.Sample(g.LeaderChanges, Labels(g));
 
-        PeerFamilies(w, "natsjs_meta_peer", "meta group peer", groups, g => g.Peers, groups.Select(g => new LabelSet(Labels(g))).ToArray());
+        PeerFamilies(w, "natsjs_meta_peer", "meta group peer", groups, g => g.Peers, groups.Select(g => new AssetLabels(new LabelSet(Labels(g)))).ToArray());
     }
 
     /// <summary>
@@ -45,7 +45,7 @@ internal static class MetaMetrics
 
     /// <summary>The four per-peer health families shared by the meta group, streams and consumers.</summary>
     internal static void PeerFamilies<TGroup>(ExpositionWriter w, string prefix, string what, IReadOnlyList<TGroup> groups,
-        Func<TGroup, IReadOnlyList<PeerView>> peers, IReadOnlyList<LabelSet> groupLabels)
+        Func<TGroup, IReadOnlyList<PeerView>> peers, IReadOnlyList<AssetLabels> groupLabels)
     {
         void Family(string suffix, string help, Func<PeerView, double?> value)
         {
@@ -53,7 +53,7 @@ internal static class MetaMetrics
             for (int i = 0; i < groups.Count; i++)
             {
                 foreach (var p in peers(groups[i]))
-                    if (value(p) is { } v) w.Sample(groupLabels[i], v, new Label("peer", p.Name));
+                    if (value(p) is { } v) w.Sample(groupLabels[i].With("peer", p.Name), v);
             }
         }
 

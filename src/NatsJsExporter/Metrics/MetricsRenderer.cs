@@ -13,20 +13,30 @@ public static class MetricsRenderer
     /// The exposition in the render buffer itself (no copy). <paramref name="sizeHint"/>: the
     /// previous render's size, so a large cluster's buffer is allocated once at about the right size.
     /// </summary>
-    public static ReadOnlyMemory<byte> RenderMemory(ClusterSnapshot snapshot, string version, bool includeExporter = true, int sizeHint = 0)
+    public static ReadOnlyMemory<byte> RenderMemory(ClusterSnapshot snapshot, string version, bool includeExporter = true, int sizeHint = 0) =>
+        RenderMemory(snapshot, version, new RenderCache(), includeExporter, sizeHint);
+
+    /// <summary>
+    /// As above, reusing the labels encoded by earlier renders through <paramref name="cache"/> (the
+    /// same bytes as without it, less work). Keep one cache per render loop; one render at a time.
+    /// </summary>
+    public static ReadOnlyMemory<byte> RenderMemory(ClusterSnapshot snapshot, string version, RenderCache cache, bool includeExporter = true, int sizeHint = 0)
     {
+        ArgumentNullException.ThrowIfNull(cache);
         var w = new ExpositionWriter(sizeHint > 0 ? (int)Math.Min(sizeHint + sizeHint / 32 + 64 * 1024L, Array.MaxLength) : EstimateSize(snapshot));
+        var assets = cache.Begin(snapshot);
         if (includeExporter) ExporterMetrics.Write(w, snapshot, version);
         ServerMetrics.Write(w, snapshot);
         MetaMetrics.Write(w, snapshot);
         AccountMetrics.Write(w, snapshot);
-        StreamMetrics.Write(w, snapshot);
-        ConsumerMetrics.Write(w, snapshot);
-        MonitorThresholdMetrics.Write(w, snapshot);
-        ReplicaMetrics.Write(w, snapshot);
-        QuorumMetrics.Write(w, snapshot);
+        StreamMetrics.Write(w, snapshot, assets);
+        ConsumerMetrics.Write(w, snapshot, assets);
+        MonitorThresholdMetrics.Write(w, snapshot, assets);
+        ReplicaMetrics.Write(w, snapshot, assets);
+        QuorumMetrics.Write(w, snapshot, assets);
         RaftMetrics.Write(w, snapshot);
         HealthzMetrics.Write(w, snapshot);
+        cache.End();
         return w.Detach();
     }
 

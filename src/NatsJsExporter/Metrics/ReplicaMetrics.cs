@@ -9,41 +9,47 @@ namespace NatsJsExporter.Metrics;
 /// </summary>
 internal static class ReplicaMetrics
 {
-    public static void Write(ExpositionWriter w, ClusterSnapshot s)
+    public static void Write(ExpositionWriter w, ClusterSnapshot s, RenderAssets assets)
     {
-        var streams = s.Streams.Where(st => st.Replicas.Count > 0).ToArray();
-        if (streams.Length == 0) return;
-        var sets = StreamMetrics.LabelSets(streams);
+        var streams = new List<(StreamView Stream, AssetLabels Labels)>();
+        for (int i = 0; i < s.Streams.Count; i++)
+            if (s.Streams[i].Replicas.Count > 0) streams.Add((s.Streams[i], assets.Streams[i]));
+        if (streams.Count == 0) return;
 
         w.Family("natsjs_stream_replica_behind_messages", MetricType.Gauge, "The stream leader's last sequence minus this replica's own (0 on the leader; absent without a leader report).");
-        for (int i = 0; i < streams.Length; i++)
-            foreach (var r in streams[i].Replicas)
-                if (r.BehindMessages is { } b) w.Sample(sets[i], b, new Label("peer", r.Server));
+        foreach (var (st, labels) in streams)
+            foreach (var r in st.Replicas)
+                if (r.BehindMessages is { } b) w.Sample(labels.With("peer", r.Server), b);
         w.Family("natsjs_stream_replica_last_seq", MetricType.Gauge, "This replica's own last sequence, as its server reports it (unchanged while its copy makes no progress).");
-        for (int i = 0; i < streams.Length; i++)
-            foreach (var r in streams[i].Replicas)
-                w.Sample(sets[i], r.LastSeq, new Label("peer", r.Server));
+        foreach (var (st, labels) in streams)
+            foreach (var r in st.Replicas)
+                w.Sample(labels.With("peer", r.Server), r.LastSeq);
         w.Family("natsjs_stream_replica_diverged", MetricType.Gauge, "1 when the replica, at the leader's last sequence, held different messages, first sequence or bytes in two consecutive polls.");
-        for (int i = 0; i < streams.Length; i++)
-            foreach (var r in streams[i].Replicas)
-                w.Sample(sets[i], r.Diverged, new Label("peer", r.Server));
+        foreach (var (st, labels) in streams)
+            foreach (var r in st.Replicas)
+                w.Sample(labels.With("peer", r.Server), r.Diverged);
 
-        var consumers = new List<(LabelSet Set, ConsumerView Consumer)>();
-        for (int i = 0; i < streams.Length; i++)
-            foreach (var c in streams[i].Consumers)
-                if (c.Replicas.Count > 0) consumers.Add((sets[i].With(new Label("consumer", c.Name)), c));
+        var consumers = new List<(ConsumerView Consumer, AssetLabels Labels)>();
+        for (int i = 0; i < s.Streams.Count; i++)
+        {
+            if (s.Streams[i].Replicas.Count == 0) continue;
+            int first = assets.ConsumerStart[i];
+            var cs = s.Streams[i].Consumers;
+            for (int j = 0; j < cs.Count; j++)
+                if (cs[j].Replicas.Count > 0) consumers.Add((cs[j], assets.Consumers[first + j]));
+        }
         if (consumers.Count == 0) return;
         w.Family("natsjs_consumer_replica_behind_messages", MetricType.Gauge, "The consumer leader's delivered stream sequence minus this replica's own (0 on the leader; absent on followers not compared, e.g. before 2.10).");
-        foreach (var (set, c) in consumers)
+        foreach (var (c, labels) in consumers)
             foreach (var r in c.Replicas)
-                if (r.BehindMessages is { } b) w.Sample(set, b, new Label("peer", r.Server));
+                if (r.BehindMessages is { } b) w.Sample(labels.With("peer", r.Server), b);
         w.Family("natsjs_consumer_replica_ack_floor_stream_seq", MetricType.Gauge, "This replica's own ack floor stream sequence, as its server reports it (absent for followers before 2.10, which report 0).");
-        foreach (var (set, c) in consumers)
+        foreach (var (c, labels) in consumers)
             foreach (var r in c.Replicas)
-                if (r.OwnStateReported) w.Sample(set, r.AckFloorStreamSeq, new Label("peer", r.Server));
+                if (r.OwnStateReported) w.Sample(labels.With("peer", r.Server), r.AckFloorStreamSeq);
         w.Family("natsjs_consumer_replica_diverged", MetricType.Gauge, "1 when the replica, at the leader's delivered stream sequence, held a different delivered consumer sequence or ack floor in two consecutive polls.");
-        foreach (var (set, c) in consumers)
+        foreach (var (c, labels) in consumers)
             foreach (var r in c.Replicas)
-                w.Sample(set, r.Diverged, new Label("peer", r.Server));
+                w.Sample(labels.With("peer", r.Server), r.Diverged);
     }
 }

@@ -5,10 +5,11 @@ namespace NatsJsExporter.Metrics;
 /// <summary>One series set per stream (not per replica): the `nats stream report` columns, its replicas, sources and mirror.</summary>
 internal static class StreamMetrics
 {
-    public static void Write(ExpositionWriter w, ClusterSnapshot s)
+    public static void Write(ExpositionWriter w, ClusterSnapshot s, RenderAssets assets)
     {
         var streams = s.Streams;
-        var sets = LabelSets(streams);
+        var labels = assets.Streams;
+        var sets = Array.ConvertAll(labels, l => l.Set);
         w.Family("natsjs_stream_info", MetricType.Gauge, "Stream metadata; always 1.");
         for (int i = 0; i < streams.Count; i++)
             w.Sample(sets[i], 1L, new("storage", streams[i].Storage), new("retention", streams[i].Retention));
@@ -33,25 +34,16 @@ internal static class StreamMetrics
         w.Family("natsjs_stream_peer_is_leader", MetricType.Gauge, "1 on the peer that leads the stream, 0 on the other replicas.");
         for (int i = 0; i < streams.Count; i++)
             foreach (var p in streams[i].Peers)
-                w.Sample(sets[i], p.IsLeader, new Label("peer", p.Name));
-        MetaMetrics.PeerFamilies(w, "natsjs_stream_peer", "stream replica", streams, v => v.Peers, sets);
+                w.Sample(labels[i].With("peer", p.Name), p.IsLeader);
+        MetaMetrics.PeerFamilies(w, "natsjs_stream_peer", "stream replica", streams, v => v.Peers, labels);
 
-        SourceFamilies(w, streams, sets);
+        SourceFamilies(w, streams, labels);
     }
 
     /// <summary>cluster (where the stream is placed), domain (only when set), account, stream.</summary>
     internal static Label[] Labels(StreamView v) => v.Domain.Length == 0
         ? [new("cluster", v.Cluster), new("account", v.Account), new("stream", v.Name)]
         : [new("cluster", v.Cluster), new("domain", v.Domain), new("account", v.Account), new("stream", v.Name)];
-
-    /// <summary>Each stream's identity labels, encoded once per render.</summary>
-    internal static LabelSet[] LabelSets(IReadOnlyList<StreamView> streams)
-    {
-        var sets = new LabelSet[streams.Count];
-        for (int i = 0; i < sets.Length; i++)
-            sets[i] = new LabelSet(Labels(streams[i]));
-        return sets;
-    }
 
     private static void Gauge(ExpositionWriter w, IReadOnlyList<StreamView> streams, LabelSet[] sets, string name, string help, Func<StreamView, double?> value)
     {
@@ -60,7 +52,7 @@ internal static class StreamMetrics
             if (value(streams[i]) is { } x) w.Sample(sets[i], x);
     }
 
-    private static void SourceFamilies(ExpositionWriter w, IReadOnlyList<StreamView> streams, LabelSet[] sets)
+    private static void SourceFamilies(ExpositionWriter w, IReadOnlyList<StreamView> streams, AssetLabels[] labels)
     {
         void Family(string name, string help, bool mirror, Func<StreamSourceView, double?> value)
         {
@@ -70,12 +62,12 @@ internal static class StreamMetrics
                 var v = streams[i];
                 if (mirror)
                 {
-                    if (v.Mirror is { } m && value(m) is { } x) w.Sample(sets[i], x, new Label("source", m.Name));
+                    if (v.Mirror is { } m && value(m) is { } x) w.Sample(labels[i].With("source", m.Name), x);
                     continue;
                 }
                 foreach (var src in v.Sources)
                     if (value(src) is { } x)
-                        w.Sample(sets[i], x, new Label("source", src.Name));
+                        w.Sample(labels[i].With("source", src.Name), x);
             }
         }
 

@@ -1,0 +1,112 @@
+using NatsJsExporter.Snapshot;
+
+namespace NatsJsExporter.Metrics;
+
+/// <summary>
+/// The encoded labels of every stream and consumer (identity, and identity plus peer or source),
+/// kept from one render to the next: at 10,000 streams they are ~40,000 identities and ~150,000
+/// identity+peer sets that otherwise would be UTF-8-encoded and escape-checked again on every
+/// render. Keyed by the strings the labels are made of, so a cached set always holds exactly the
+/// bytes a fresh encoding would (the output never depends on the cache); entries not used by the
+/// last render are dropped. One render at a time: pass it to
+/// <see cref="MetricsRenderer.RenderMemory(ClusterSnapshot, string, RenderCache, bool, int)"/> from a single caller.
+/// </summary>
+public sealed class RenderCache
+{
+    private readonly Dictionary<AssetKey, AssetLabels> _assets = [];
+    private int _generation;
+
+    private readonly record struct AssetKey(string Cluster, string Domain, string Account, string Stream, string? Consumer);
+
+    /// <summary>Assets cached (streams and consumers), for tests and diagnostics.</summary>
+    public int Count => _assets.Count;
+
+    /// <summary>Each stream's and consumer's labels for one render, in snapshot order.</summary>
+    internal RenderAssets Begin(ClusterSnapshot s)
+    {
+        _generation++;
+        var streams = s.Streams;
+        var streamLabels = new AssetLabels[streams.Count];
+        var consumerStart = new int[streams.Count + 1];
+        int count = 0;
+        for (int i = 0; i < streams.Count; i++) count += streams[i].Consumers.Count;
+        var consumerLabels = new AssetLabels[count];
+        int n = 0;
+        for (int i = 0; i < streams.Count; i++)
+        {
+            var st = streams[i];
+            var stream = Get(new AssetKey(st.Cluster, st.Domain, st.Account, st.Name, null), null, st);
+            streamLabels[i] = stream;
+            consumerStart[i] = n;
+            foreach (var c in st.Consumers)
+                consumerLabels[n++] = Get(new AssetKey(st.Cluster, st.Domain, st.Account, st.Name, c.Name), stream, st);
+        }
+        consumerStart[streams.Count] = n;
+        return new RenderAssets(streamLabels, consumerLabels, consumerStart);
+    }
+
+    /// <summary>Drops the assets (and their peer/source sets) the render just finished did not use.</summary>
+    internal void End()
+    {
+        foreach (var (key, labels) in _assets)
+        {
+            if (labels.Generation != _generation) _assets.Remove(key);
+            else labels.Prune();
+        }
+    }
+
+    private AssetLabels Get(AssetKey key, AssetLabels? stream, StreamView st)
+    {
+        if (!_assets.TryGetValue(key, out var labels))
+        {
+            var set = stream is null ? new LabelSet(StreamMetrics.Labels(st)) : stream.Set.With(new Label("consumer", key.Consumer!));
+            _assets[key] = labels = new AssetLabels(set);
+        }
+        labels.Generation = _generation;
+        return labels;
+    }
+}
+
+/// <summary>The streams' and consumers' labels of one render: consumers of stream i are ConsumerStart[i]..ConsumerStart[i+1]-1.</summary>
+internal sealed record RenderAssets(AssetLabels[] Streams, AssetLabels[] Consumers, int[] ConsumerStart);
+
+/// <summary>One asset's identity labels, and that identity followed by one more label (peer, source), each encoded once.</summary>
+internal sealed class AssetLabels(LabelSet set)
+{
+    public LabelSet Set { get; } = set;
+
+    /// <summary>The render that last used this asset (RenderCache's counter).</summary>
+    internal int Generation;
+
+    private (string Name, string Value, LabelSet Set, int Generation)[] _more = [];
+    private int _count;
+
+    /// <summary>The identity followed by <c>name="value"</c>; <paramref name="name"/> is a literal (compared by reference).</summary>
+    public LabelSet With(string name, string value)
+    {
+        var more = _more;
+        for (int i = 0; i < _count; i++)
+        {
+            ref var m = ref more[i];
+            if (ReferenceEquals(m.Name, name) && string.Equals(m.Value, value, StringComparison.Ordinal))
+            {
+                m.Generation = Generation;
+                return m.Set;
+            }
+        }
+        if (_count == more.Length) Array.Resize(ref _more, Math.Max(4, _count * 2));
+        var set = Set.With(new Label(name, value));
+        _more[_count++] = (name, value, set, Generation);
+        return set;
+    }
+
+    /// <summary>Forgets the extra sets the current render did not use (a peer moved away, a source removed).</summary>
+    internal void Prune()
+    {
+        int kept = 0;
+        for (int i = 0; i < _count; i++)
+            if (_more[i].Generation == Generation) _more[kept++] = _more[i];
+        Array.Clear(_more, kept, _count - kept);
+        _count = kept;
+    }
+}
