@@ -11,45 +11,59 @@ internal static class ReplicaMetrics
 {
     public static void Write(ExpositionWriter w, ClusterSnapshot s, RenderAssets assets)
     {
-        var streams = new List<(StreamView Stream, AssetLabels Labels)>();
+        // Each replica's labels (the asset's identity and peer), in the order every family below writes them.
+        var streams = new List<StreamView>();
+        var consumers = new List<ConsumerView>();
+        var streamPeers = assets.Cache.Run("stream_replica", 3 * s.Streams.Count);
+        var consumerPeers = assets.Cache.Run("consumer_replica", 3 * assets.Consumers.Length);
         for (int i = 0; i < s.Streams.Count; i++)
-            if (s.Streams[i].Replicas.Count > 0) streams.Add((s.Streams[i], assets.Streams[i]));
+        {
+            var st = s.Streams[i];
+            if (st.Replicas.Count == 0) continue;
+            streams.Add(st);
+            for (int r = 0; r < st.Replicas.Count; r++) streamPeers.Add(assets.Streams[i].With("peer", st.Replicas[r].Server));
+            for (int j = 0; j < st.Consumers.Count; j++)
+            {
+                var c = st.Consumers[j];
+                if (c.Replicas.Count == 0) continue;
+                consumers.Add(c);
+                var labels = assets.Consumers[assets.ConsumerStart[i] + j];
+                for (int r = 0; r < c.Replicas.Count; r++) consumerPeers.Add(labels.With("peer", c.Replicas[r].Server));
+            }
+        }
         if (streams.Count == 0) return;
 
         w.Family("natsjs_stream_replica_behind_messages", MetricType.Gauge, "The stream leader's last sequence minus this replica's own (0 on the leader; absent without a leader report).");
-        foreach (var (st, labels) in streams)
-            foreach (var r in st.Replicas)
-                if (r.BehindMessages is { } b) w.Sample(labels.With("peer", r.Server), b);
+        int k = 0;
+        foreach (var st in streams)
+            for (int r = 0; r < st.Replicas.Count; r++, k++)
+                if (st.Replicas[r].BehindMessages is { } b) w.Sample(streamPeers[k], b);
         w.Family("natsjs_stream_replica_last_seq", MetricType.Gauge, "This replica's own last sequence, as its server reports it (unchanged while its copy makes no progress).");
-        foreach (var (st, labels) in streams)
-            foreach (var r in st.Replicas)
-                w.Sample(labels.With("peer", r.Server), r.LastSeq);
+        k = 0;
+        foreach (var st in streams)
+            for (int r = 0; r < st.Replicas.Count; r++, k++)
+                w.Sample(streamPeers[k], st.Replicas[r].LastSeq);
         w.Family("natsjs_stream_replica_diverged", MetricType.Gauge, "1 when the replica, at the leader's last sequence, held different messages, first sequence or bytes in two consecutive polls.");
-        foreach (var (st, labels) in streams)
-            foreach (var r in st.Replicas)
-                w.Sample(labels.With("peer", r.Server), r.Diverged);
+        k = 0;
+        foreach (var st in streams)
+            for (int r = 0; r < st.Replicas.Count; r++, k++)
+                w.Sample(streamPeers[k], st.Replicas[r].Diverged);
 
-        var consumers = new List<(ConsumerView Consumer, AssetLabels Labels)>();
-        for (int i = 0; i < s.Streams.Count; i++)
-        {
-            if (s.Streams[i].Replicas.Count == 0) continue;
-            int first = assets.ConsumerStart[i];
-            var cs = s.Streams[i].Consumers;
-            for (int j = 0; j < cs.Count; j++)
-                if (cs[j].Replicas.Count > 0) consumers.Add((cs[j], assets.Consumers[first + j]));
-        }
         if (consumers.Count == 0) return;
         w.Family("natsjs_consumer_replica_behind_messages", MetricType.Gauge, "The consumer leader's delivered stream sequence minus this replica's own (0 on the leader; absent on followers not compared, e.g. before 2.10).");
-        foreach (var (c, labels) in consumers)
-            foreach (var r in c.Replicas)
-                if (r.BehindMessages is { } b) w.Sample(labels.With("peer", r.Server), b);
+        k = 0;
+        foreach (var c in consumers)
+            for (int r = 0; r < c.Replicas.Count; r++, k++)
+                if (c.Replicas[r].BehindMessages is { } b) w.Sample(consumerPeers[k], b);
         w.Family("natsjs_consumer_replica_ack_floor_stream_seq", MetricType.Gauge, "This replica's own ack floor stream sequence, as its server reports it (absent for followers before 2.10, which report 0).");
-        foreach (var (c, labels) in consumers)
-            foreach (var r in c.Replicas)
-                if (r.OwnStateReported) w.Sample(labels.With("peer", r.Server), r.AckFloorStreamSeq);
+        k = 0;
+        foreach (var c in consumers)
+            for (int r = 0; r < c.Replicas.Count; r++, k++)
+                if (c.Replicas[r].OwnStateReported) w.Sample(consumerPeers[k], c.Replicas[r].AckFloorStreamSeq);
         w.Family("natsjs_consumer_replica_diverged", MetricType.Gauge, "1 when the replica, at the leader's delivered stream sequence, held a different delivered consumer sequence or ack floor in two consecutive polls.");
-        foreach (var (c, labels) in consumers)
-            foreach (var r in c.Replicas)
-                w.Sample(labels.With("peer", r.Server), r.Diverged);
+        k = 0;
+        foreach (var c in consumers)
+            for (int r = 0; r < c.Replicas.Count; r++, k++)
+                w.Sample(consumerPeers[k], c.Replicas[r].Diverged);
     }
 }

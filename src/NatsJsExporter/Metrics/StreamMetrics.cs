@@ -9,10 +9,11 @@ internal static class StreamMetrics
     {
         var streams = s.Streams;
         var labels = assets.Streams;
-        var sets = Array.ConvertAll(labels, l => l.Set);
+        var sets = assets.Cache.Run("stream", labels.Length);
+        foreach (var l in labels) sets.Add(l.Set);
         w.Family("natsjs_stream_info", MetricType.Gauge, "Stream metadata; always 1.");
         for (int i = 0; i < streams.Count; i++)
-            w.Sample(sets[i], 1L, new("storage", streams[i].Storage), new("retention", streams[i].Retention));
+            w.Sample(labels[i].Set, 1L, new("storage", streams[i].Storage), new("retention", streams[i].Retention));
 
         Gauge(w, streams, sets, "natsjs_stream_messages", "Messages in the stream (from the stream leader).", v => v.Messages);
         Gauge(w, streams, sets, "natsjs_stream_bytes", "Bytes of messages in the stream (one replica's worth).", v => v.Bytes);
@@ -31,11 +32,15 @@ internal static class StreamMetrics
         w.Family("natsjs_stream_leader_changes_total", MetricType.Counter, "Stream leader changes seen by this exporter (starts at 0 when the exporter starts).");
         for (int i = 0; i < streams.Count; i++) w.Sample(sets[i], streams[i].LeaderChanges);
 
+        var peers = MetaMetrics.PeerRun(assets.Cache.Run("stream_peer", 3 * streams.Count), streams, v => v.Peers, labels);
         w.Family("natsjs_stream_peer_is_leader", MetricType.Gauge, "1 on the peer that leads the stream, 0 on the other replicas.");
+        int k = 0;
         for (int i = 0; i < streams.Count; i++)
-            foreach (var p in streams[i].Peers)
-                w.Sample(labels[i].With("peer", p.Name), p.IsLeader);
-        MetaMetrics.PeerFamilies(w, "natsjs_stream_peer", "stream replica", streams, v => v.Peers, labels);
+        {
+            var ps = streams[i].Peers;
+            for (int j = 0; j < ps.Count; j++) w.Sample(peers[k++], ps[j].IsLeader);
+        }
+        MetaMetrics.PeerFamilies(w, "natsjs_stream_peer", "stream replica", streams, v => v.Peers, peers);
 
         SourceFamilies(w, streams, labels);
     }
@@ -45,7 +50,7 @@ internal static class StreamMetrics
         ? [new("cluster", v.Cluster), new("account", v.Account), new("stream", v.Name)]
         : [new("cluster", v.Cluster), new("domain", v.Domain), new("account", v.Account), new("stream", v.Name)];
 
-    private static void Gauge(ExpositionWriter w, IReadOnlyList<StreamView> streams, LabelSet[] sets, string name, string help, Func<StreamView, double?> value)
+    private static void Gauge(ExpositionWriter w, IReadOnlyList<StreamView> streams, LabelRun sets, string name, string help, Func<StreamView, double?> value)
     {
         w.Family(name, MetricType.Gauge, help);
         for (int i = 0; i < streams.Count; i++)
