@@ -63,6 +63,8 @@ static async Task<int> StepsAsync(int streams, int accounts, int? repsOption)
         }
     }
     double Med(Func<(double Parse, double Merge, double Render, long Alloc), double> f) => times.Select(f).Order().ElementAt(times.Count / 2);
+    RenderOnly(previous!, Math.Max(reps, 3), Cpu);
+    if (Environment.GetEnvironmentVariable("RENDER_ONLY") == "1") return 0; // skip the parse comparisons below
     var ps = new List<double>();
     var ctx = NatsJsExporter.Model.JszJsonContext.Default;
     if (Environment.GetEnvironmentVariable("BUF") is { } buf)
@@ -148,6 +150,39 @@ static void PrintHash(ClusterSnapshot snap)
     sha.AppendData(Json(snap.Raft));
     sha.AppendData(MetricsRenderer.Render(snap, "bench"));
     Console.WriteLine($"snapshot JSON + exposition SHA-256 {Convert.ToHexString(sha.GetHashAndReset())[..16]}");
+}
+
+static partial class Program
+{
+    /// <summary>
+    /// Render alone, as the poller does it (RenderMemory with the previous size as hint, no copy):
+    /// CPU and bytes allocated per render, medians. RENDER_REPS overrides the count; RENDER_ONLY=1 stops after it.
+    /// </summary>
+    static void RenderOnly(ClusterSnapshot snap, int reps, Func<double> cpu)
+    {
+        if (Environment.GetEnvironmentVariable("RENDER_REPS") is { } r) reps = int.Parse(r, System.Globalization.CultureInfo.InvariantCulture);
+        int hint = MetricsRenderer.RenderMemory(snap, "bench").Length;
+        var cache = new RenderCache();
+        MetricsRenderer.RenderMemory(snap, "bench", cache, sizeHint: hint); // fills the cache, as the poller's first poll does
+        var runs = new[] { new List<(double Cpu, long Alloc)>(), new List<(double Cpu, long Alloc)>() };
+        for (int i = 0; i < reps; i++)
+        {
+            for (int withCache = 0; withCache < 2; withCache++) // alternating, so machine noise hits both alike
+            {
+                GC.Collect();
+                long a0 = GC.GetTotalAllocatedBytes(precise: true);
+                double t0 = cpu();
+                var mem = withCache == 1
+                    ? MetricsRenderer.RenderMemory(snap, "bench", cache, sizeHint: hint)
+                    : MetricsRenderer.RenderMemory(snap, "bench", sizeHint: hint);
+                runs[withCache].Add((cpu() - t0, GC.GetTotalAllocatedBytes(precise: true) - a0));
+                hint = mem.Length;
+            }
+        }
+        foreach (var (name, run) in new[] { ("without cache", runs[0]), ("with RenderCache", runs[1]) })
+            Console.WriteLine($"render only (RenderMemory, size hint, {name}), {reps} reps: CPU median {run.Select(x => x.Cpu).Order().ElementAt(reps / 2):0} ms " +
+                $"(min {run.Min(x => x.Cpu):0}, max {run.Max(x => x.Cpu):0}), allocated {run.Select(x => x.Alloc).Order().ElementAt(reps / 2) / 1048576.0:0.0} MB per render, exposition {hint / 1048576.0:0.0} MB");
+    }
 }
 
 sealed class Seg : System.Buffers.ReadOnlySequenceSegment<byte>

@@ -21,6 +21,7 @@ public sealed class Poller
     private readonly TimeProvider _time;
     private readonly Dictionary<string, TargetState> _targets = new(StringComparer.Ordinal);
     private ClusterSnapshot? _previous;
+    private readonly RenderCache _renderCache = new(); // encoded labels kept across polls (one render at a time: polls never overlap)
 
     private sealed class TargetState
     {
@@ -67,7 +68,7 @@ public sealed class Poller
         reports = null!; // the parsed /jsz documents are dead from here on, not held to the end of this async method
         PollMemory.ReleaseParsedDocuments(allocatedBefore);
         var published = new PublishedSnapshot(snapshot,
-            MetricsRenderer.RenderCompressed(snapshot, BuildInfo.Version, text: _store.WantsText, openMetrics: _store.WantsOpenMetrics),
+            MetricsRenderer.RenderCompressed(snapshot, BuildInfo.Version, text: _store.WantsText, openMetrics: _store.WantsOpenMetrics, _renderCache),
             static s => MetricsRenderer.RenderCompressed(s, BuildInfo.Version, text: true, openMetrics: false).Text!);
         _previous = snapshot;
         _store.Publish(published);

@@ -5,56 +5,52 @@ namespace NatsJsExporter.Metrics;
 /// <summary>Consumers, numbers from the consumer leader, and their replicas.</summary>
 internal static class ConsumerMetrics
 {
-    public static void Write(ExpositionWriter w, ClusterSnapshot s)
+    public static void Write(ExpositionWriter w, ClusterSnapshot s, RenderAssets assets)
     {
-        int count = 0;
-        foreach (var st in s.Streams) count += st.Consumers.Count;
-        if (count == 0) return;
-        var items = new ConsumerView[count];
-        var sets = new LabelSet[count];
+        var labels = assets.Consumers;
+        if (labels.Length == 0) return;
+        var items = new ConsumerView[labels.Length];
         int n = 0;
         foreach (var st in s.Streams)
-        {
-            if (st.Consumers.Count == 0) continue;
-            var streamSet = new LabelSet(StreamMetrics.Labels(st));
-            foreach (var c in st.Consumers)
-            {
-                items[n] = c;
-                sets[n++] = streamSet.With(new Label("consumer", c.Name));
-            }
-        }
+            for (int j = 0; j < st.Consumers.Count; j++) items[n++] = st.Consumers[j];
+        var ids = assets.Cache.Run("consumer", labels.Length);
+        foreach (var l in labels) ids.Add(l.Set);
 
         w.Family("natsjs_consumer_info", MetricType.Gauge, "Consumer metadata; always 1.");
         for (int i = 0; i < items.Length; i++)
         {
             var c = items[i];
-            w.Sample(sets[i], 1L, new("durable", c.Durable ? "true" : "false"), new("ack_policy", c.AckPolicy), new("deliver_policy", c.DeliverPolicy));
+            w.Sample(labels[i].Set, 1L, new("durable", c.Durable ? "true" : "false"), new("ack_policy", c.AckPolicy), new("deliver_policy", c.DeliverPolicy));
         }
 
-        Gauge(w, items, sets, "natsjs_consumer_pending_messages", "Messages in the stream not yet delivered to the consumer (num_pending).", c => c.PendingMessages);
-        Gauge(w, items, sets, "natsjs_consumer_ack_pending_messages", "Messages delivered but not yet acknowledged.", c => c.AckPendingMessages);
-        Gauge(w, items, sets, "natsjs_consumer_redelivered_messages", "Messages delivered more than once and not yet acknowledged.", c => c.RedeliveredMessages);
-        Gauge(w, items, sets, "natsjs_consumer_waiting_pulls", "Pull requests waiting for messages.", c => c.WaitingPulls);
-        Gauge(w, items, sets, "natsjs_consumer_delivered_stream_seq", "Last stream sequence delivered to the consumer.", c => c.DeliveredStreamSeq);
-        Gauge(w, items, sets, "natsjs_consumer_delivered_consumer_seq", "Last consumer sequence delivered.", c => c.DeliveredConsumerSeq);
-        Gauge(w, items, sets, "natsjs_consumer_ack_floor_stream_seq", "Stream sequence below which every message is acknowledged.", c => c.AckFloorStreamSeq);
-        Gauge(w, items, sets, "natsjs_consumer_max_ack_pending", "The consumer's max_ack_pending setting.", c => c.MaxAckPending);
-        Gauge(w, items, sets, "natsjs_consumer_last_delivery_timestamp_seconds", "Unix time of the last delivery (2.10+).", c => c.LastDeliveryUnixSeconds);
-        Gauge(w, items, sets, "natsjs_consumer_last_ack_timestamp_seconds", "Unix time of the last acknowledgement (2.10+).", c => c.LastAckUnixSeconds);
-        Gauge(w, items, sets, "natsjs_consumer_paused", "1 while the consumer is paused (2.11+).", c => c.Paused is { } p ? (p ? 1 : 0) : null);
-        Gauge(w, items, sets, "natsjs_consumer_has_leader", "1 if the consumer's Raft group has a leader.", c => c.HasLeader ? 1 : 0);
+        Gauge(w, items, ids, "natsjs_consumer_pending_messages", "Messages in the stream not yet delivered to the consumer (num_pending).", c => c.PendingMessages);
+        Gauge(w, items, ids, "natsjs_consumer_ack_pending_messages", "Messages delivered but not yet acknowledged.", c => c.AckPendingMessages);
+        Gauge(w, items, ids, "natsjs_consumer_redelivered_messages", "Messages delivered more than once and not yet acknowledged.", c => c.RedeliveredMessages);
+        Gauge(w, items, ids, "natsjs_consumer_waiting_pulls", "Pull requests waiting for messages.", c => c.WaitingPulls);
+        Gauge(w, items, ids, "natsjs_consumer_delivered_stream_seq", "Last stream sequence delivered to the consumer.", c => c.DeliveredStreamSeq);
+        Gauge(w, items, ids, "natsjs_consumer_delivered_consumer_seq", "Last consumer sequence delivered.", c => c.DeliveredConsumerSeq);
+        Gauge(w, items, ids, "natsjs_consumer_ack_floor_stream_seq", "Stream sequence below which every message is acknowledged.", c => c.AckFloorStreamSeq);
+        Gauge(w, items, ids, "natsjs_consumer_max_ack_pending", "The consumer's max_ack_pending setting.", c => c.MaxAckPending);
+        Gauge(w, items, ids, "natsjs_consumer_last_delivery_timestamp_seconds", "Unix time of the last delivery (2.10+).", c => c.LastDeliveryUnixSeconds);
+        Gauge(w, items, ids, "natsjs_consumer_last_ack_timestamp_seconds", "Unix time of the last acknowledgement (2.10+).", c => c.LastAckUnixSeconds);
+        Gauge(w, items, ids, "natsjs_consumer_paused", "1 while the consumer is paused (2.11+).", c => c.Paused is { } p ? (p ? 1 : 0) : null);
+        Gauge(w, items, ids, "natsjs_consumer_has_leader", "1 if the consumer's Raft group has a leader.", c => c.HasLeader ? 1 : 0);
 
+        var peers = MetaMetrics.PeerRun(assets.Cache.Run("consumer_peer", 3 * items.Length), items, c => c.Peers, labels);
         w.Family("natsjs_consumer_peer_is_leader", MetricType.Gauge, "1 on the peer that leads the consumer, 0 on the other replicas.");
+        int k = 0;
         for (int i = 0; i < items.Length; i++)
-            foreach (var p in items[i].Peers)
-                w.Sample(sets[i], p.IsLeader, new Label("peer", p.Name));
-        MetaMetrics.PeerFamilies(w, "natsjs_consumer_peer", "consumer replica", items, c => c.Peers, sets);
+        {
+            var ps = items[i].Peers;
+            for (int j = 0; j < ps.Count; j++) w.Sample(peers[k++], ps[j].IsLeader);
+        }
+        MetaMetrics.PeerFamilies(w, "natsjs_consumer_peer", "consumer replica", items, c => c.Peers, peers);
     }
 
-    private static void Gauge(ExpositionWriter w, ConsumerView[] items, LabelSet[] sets, string name, string help, Func<ConsumerView, double?> value)
+    private static void Gauge(ExpositionWriter w, ConsumerView[] items, LabelRun ids, string name, string help, Func<ConsumerView, double?> value)
     {
         w.Family(name, MetricType.Gauge, help);
         for (int i = 0; i < items.Length; i++)
-            if (value(items[i]) is { } x) w.Sample(sets[i], x);
+            if (value(items[i]) is { } x) w.Sample(ids[i], x);
     }
 }

@@ -119,19 +119,19 @@ public sealed class ExpositionWriter
 
     public void Sample(double value, params ReadOnlySpan<Label> labels)
     {
-        WriteSeriesStart(null, labels);
+        WriteSeriesStart([], labels);
         WriteDouble(value);
     }
 
     public void Sample(ulong value, params ReadOnlySpan<Label> labels)
     {
-        WriteSeriesStart(null, labels);
+        WriteSeriesStart([], labels);
         WriteInteger(value);
     }
 
     public void Sample(long value, params ReadOnlySpan<Label> labels)
     {
-        WriteSeriesStart(null, labels);
+        WriteSeriesStart([], labels);
         WriteInteger(value);
     }
 
@@ -140,19 +140,34 @@ public sealed class ExpositionWriter
     /// <summary>A sample whose labels are <paramref name="set"/> followed by <paramref name="more"/>.</summary>
     public void Sample(LabelSet set, double value, params ReadOnlySpan<Label> more)
     {
-        WriteSeriesStart(set, more);
+        WriteSeriesStart(set.Encoded, more);
         WriteDouble(value);
     }
 
     public void Sample(LabelSet set, long value, params ReadOnlySpan<Label> more)
     {
-        WriteSeriesStart(set, more);
+        WriteSeriesStart(set.Encoded, more);
         WriteInteger(value);
     }
 
     public void Sample(LabelSet set, bool value, params ReadOnlySpan<Label> more) => Sample(set, value ? 1L : 0L, more);
 
-    private void WriteSeriesStart(LabelSet? set, ReadOnlySpan<Label> labels)
+    /// <summary>A sample whose labels are already encoded (<c>name="value",…</c>, as a <see cref="LabelSet"/> holds them).</summary>
+    internal void Sample(ReadOnlySpan<byte> encodedLabels, double value)
+    {
+        WriteSeriesStart(encodedLabels, []);
+        WriteDouble(value);
+    }
+
+    internal void Sample(ReadOnlySpan<byte> encodedLabels, long value)
+    {
+        WriteSeriesStart(encodedLabels, []);
+        WriteInteger(value);
+    }
+
+    internal void Sample(ReadOnlySpan<byte> encodedLabels, bool value) => Sample(encodedLabels, value ? 1L : 0L);
+
+    private void WriteSeriesStart(ReadOnlySpan<byte> encoded, ReadOnlySpan<Label> labels)
     {
         var name = _current ?? throw new InvalidOperationException("Family() must come before Sample().");
         if (_sink is not null && _pos >= _flushAt)
@@ -161,12 +176,26 @@ public sealed class ExpositionWriter
             _pos = 0;
         }
         if (_pendingName is not null) WriteHeader();
+        if (labels.Length == 0 && encoded.Length > 0)
+        {
+            // The bulk of a large render (every stream/consumer series, identity+peer included):
+            // name{set}space under one bounds check.
+            Ensure(name.Length + encoded.Length + 3);
+            var span = _buf.AsSpan(_pos);
+            name.CopyTo(span);
+            span[name.Length] = (byte)'{';
+            encoded.CopyTo(span[(name.Length + 1)..]);
+            span[name.Length + 1 + encoded.Length] = (byte)'}';
+            span[name.Length + 2 + encoded.Length] = (byte)' ';
+            _pos += name.Length + encoded.Length + 3;
+            return;
+        }
         Raw(name);
-        bool any = set is { Encoded.Length: > 0 };
+        bool any = encoded.Length > 0;
         if (any || labels.Length > 0)
         {
             Byte((byte)'{');
-            if (any) Raw(set!.Encoded);
+            if (any) Raw(encoded);
             for (int i = 0; i < labels.Length; i++)
             {
                 if (any || i > 0) Byte((byte)',');

@@ -33,7 +33,8 @@ internal static class MetaMetrics
         w.Family("natsjs_meta_leader_changes_total", MetricType.Counter, "Meta leader changes seen by this exporter (starts at 0 when the exporter starts).");
         foreach (var g in groups) w.Sample(g.LeaderChanges, Labels(g));
 
-        PeerFamilies(w, "natsjs_meta_peer", "meta group peer", groups, g => g.Peers, groups.Select(g => new LabelSet(Labels(g))).ToArray());
+        var labels = groups.Select(g => new AssetLabels(new LabelSet(Labels(g)))).ToArray();
+        PeerFamilies(w, "natsjs_meta_peer", "meta group peer", groups, g => g.Peers, PeerRun(new LabelRun(), groups, g => g.Peers, labels));
     }
 
     /// <summary>
@@ -43,17 +44,30 @@ internal static class MetaMetrics
     private static Label[] Labels(MetaGroupView g) =>
         g.Domain.Length == 0 ? [new("cluster", g.Cluster)] : [new("cluster", g.Cluster), new("domain", g.Domain)];
 
-    /// <summary>The four per-peer health families shared by the meta group, streams and consumers.</summary>
+    /// <summary>Each group's labels followed by <c>peer</c>, for every peer in order: the labels of the per-peer families' series.</summary>
+    internal static LabelRun PeerRun<TGroup>(LabelRun run, IReadOnlyList<TGroup> groups, Func<TGroup, IReadOnlyList<PeerView>> peers, IReadOnlyList<AssetLabels> groupLabels)
+    {
+        for (int i = 0; i < groups.Count; i++)
+        {
+            var ps = peers(groups[i]);
+            for (int j = 0; j < ps.Count; j++) run.Add(groupLabels[i].With("peer", ps[j].Name));
+        }
+        return run;
+    }
+
+    /// <summary>The four per-peer health families shared by the meta group, streams and consumers; <paramref name="peerLabels"/> from <see cref="PeerRun"/>.</summary>
     internal static void PeerFamilies<TGroup>(ExpositionWriter w, string prefix, string what, IReadOnlyList<TGroup> groups,
-        Func<TGroup, IReadOnlyList<PeerView>> peers, IReadOnlyList<LabelSet> groupLabels)
+        Func<TGroup, IReadOnlyList<PeerView>> peers, LabelRun peerLabels)
     {
         void Family(string suffix, string help, Func<PeerView, double?> value)
         {
             w.Family(prefix + suffix, MetricType.Gauge, help);
+            int k = 0;
             for (int i = 0; i < groups.Count; i++)
             {
-                foreach (var p in peers(groups[i]))
-                    if (value(p) is { } v) w.Sample(groupLabels[i], v, new Label("peer", p.Name));
+                var ps = peers(groups[i]);
+                for (int j = 0; j < ps.Count; j++, k++)
+                    if (value(ps[j]) is { } v) w.Sample(peerLabels[k], v);
             }
         }
 

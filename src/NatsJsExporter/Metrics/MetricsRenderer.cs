@@ -13,18 +13,27 @@ public static class MetricsRenderer
     /// The exposition in the render buffer itself (no copy). <paramref name="sizeHint"/>: the
     /// previous render's size, so a large cluster's buffer is allocated once at about the right size.
     /// </summary>
-    public static ReadOnlyMemory<byte> RenderMemory(ClusterSnapshot snapshot, string version, bool includeExporter = true, int sizeHint = 0)
+    public static ReadOnlyMemory<byte> RenderMemory(ClusterSnapshot snapshot, string version, bool includeExporter = true, int sizeHint = 0) =>
+        RenderMemory(snapshot, version, new RenderCache(), includeExporter, sizeHint);
+
+    /// <summary>
+    /// As above, reusing the labels encoded by earlier renders through <paramref name="cache"/> (the
+    /// same bytes as without it, less work). Keep one cache per render loop; one render at a time.
+    /// </summary>
+    public static ReadOnlyMemory<byte> RenderMemory(ClusterSnapshot snapshot, string version, RenderCache cache, bool includeExporter = true, int sizeHint = 0)
     {
+        ArgumentNullException.ThrowIfNull(cache);
         var w = new ExpositionWriter(sizeHint > 0 ? (int)Math.Min(sizeHint + sizeHint / 32 + 64 * 1024L, Array.MaxLength) : EstimateSize(snapshot));
-        WriteAll(w, snapshot, version, includeExporter);
+        WriteAll(w, snapshot, version, cache, includeExporter);
         return w.Detach();
     }
 
     /// <summary>
     /// The exposition compressed as it is rendered, never whole in memory: the text form (gzip)
     /// and/or the OpenMetrics form (gzip), both from one render when both are asked for.
+    /// <paramref name="cache"/>: as for <see cref="RenderMemory(ClusterSnapshot, string, RenderCache, bool, int)"/>.
     /// </summary>
-    public static RenderedExposition RenderCompressed(ClusterSnapshot snapshot, string version, bool text, bool openMetrics, bool includeExporter = true)
+    public static RenderedExposition RenderCompressed(ClusterSnapshot snapshot, string version, bool text, bool openMetrics, RenderCache? cache = null, bool includeExporter = true)
     {
         if (!text && !openMetrics) throw new ArgumentException("Render at least one form.", nameof(text));
         using var textOut = text ? new CompressedExposition.Writer() : null;
@@ -34,24 +43,26 @@ public static class MetricsRenderer
             textOut?.Write(lines);
             if (omOut is not null) OpenMetricsText.Write(lines, omOut);
         });
-        WriteAll(w, snapshot, version, includeExporter);
+        WriteAll(w, snapshot, version, cache ?? new RenderCache(), includeExporter);
         w.Complete();
         return new RenderedExposition(textOut?.Complete(), omOut?.Complete());
     }
 
-    private static void WriteAll(ExpositionWriter w, ClusterSnapshot snapshot, string version, bool includeExporter)
+    private static void WriteAll(ExpositionWriter w, ClusterSnapshot snapshot, string version, RenderCache cache, bool includeExporter)
     {
+        var assets = cache.Begin(snapshot);
         if (includeExporter) ExporterMetrics.Write(w, snapshot, version);
         ServerMetrics.Write(w, snapshot);
         MetaMetrics.Write(w, snapshot);
         AccountMetrics.Write(w, snapshot);
-        StreamMetrics.Write(w, snapshot);
-        ConsumerMetrics.Write(w, snapshot);
-        MonitorThresholdMetrics.Write(w, snapshot);
-        ReplicaMetrics.Write(w, snapshot);
-        QuorumMetrics.Write(w, snapshot);
+        StreamMetrics.Write(w, snapshot, assets);
+        ConsumerMetrics.Write(w, snapshot, assets);
+        MonitorThresholdMetrics.Write(w, snapshot, assets);
+        ReplicaMetrics.Write(w, snapshot, assets);
+        QuorumMetrics.Write(w, snapshot, assets);
         RaftMetrics.Write(w, snapshot);
         HealthzMetrics.Write(w, snapshot);
+        cache.End();
     }
 
     private static int EstimateSize(ClusterSnapshot s)

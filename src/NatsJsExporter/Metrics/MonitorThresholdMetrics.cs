@@ -32,17 +32,17 @@ internal static class MonitorThresholdMetrics
         (MonitorThresholds.Prefix + "redelivery-critical", "natsjs_consumer_monitor_redelivery_critical", "io.nats.monitor.redelivery-critical: critical with this many redelivered messages or more."),
     ];
 
-    public static void Write(ExpositionWriter w, ClusterSnapshot s)
+    public static void Write(ExpositionWriter w, ClusterSnapshot s, RenderAssets labels)
     {
         var streams = new List<(LabelSet Set, MonitorSettings Monitor)>();
         var consumers = new List<(LabelSet Set, MonitorSettings Monitor)>();
-        foreach (var st in s.Streams)
+        for (int i = 0; i < s.Streams.Count; i++)
         {
-            LabelSet? set = null;
-            if (st.Monitor is { Thresholds.Count: > 0 } sm) streams.Add((set = new LabelSet(StreamMetrics.Labels(st)), sm));
-            foreach (var c in st.Consumers)
-                if (c.Monitor is { Thresholds.Count: > 0 } cm)
-                    consumers.Add(((set ??= new LabelSet(StreamMetrics.Labels(st))).With(new Label("consumer", c.Name)), cm));
+            var st = s.Streams[i];
+            if (st.Monitor is { Thresholds.Count: > 0 } sm) streams.Add((labels.Streams[i].Set, sm));
+            for (int j = 0; j < st.Consumers.Count; j++)
+                if (st.Consumers[j].Monitor is { Thresholds.Count: > 0 } cm)
+                    consumers.Add((labels.Consumers[labels.ConsumerStart[i] + j].Set, cm));
         }
         if (streams.Count == 0 && consumers.Count == 0) return;
 

@@ -10,7 +10,7 @@ internal static class QuorumMetrics
 {
     private const string MarginHelp = "replicas current and online (as the group leader reports them) minus the quorum floor(R/2)+1: below 0 no quorum, 0 on R3 one more failure loses it; absent while no leader reports peer health.";
 
-    public static void Write(ExpositionWriter w, ClusterSnapshot s)
+    public static void Write(ExpositionWriter w, ClusterSnapshot s, RenderAssets assets)
     {
         w.Family("natsjs_meta_quorum_margin", MetricType.Gauge, "Meta group: " + MarginHelp);
         foreach (var g in s.MetaGroups)
@@ -24,15 +24,17 @@ internal static class QuorumMetrics
         foreach (var a in s.Raft.Meta) w.Sample(a.ServersAnswering, MetaLabels(a.Cluster, a.Domain));
 
         var streams = s.Streams;
-        var sets = StreamMetrics.LabelSets(streams);
         w.Family("natsjs_stream_quorum_margin", MetricType.Gauge, "Replicated stream: " + MarginHelp);
         for (int i = 0; i < streams.Count; i++)
-            if (Quorum.Margin(streams[i]) is { } m) w.Sample(sets[i], m);
+            if (Quorum.Margin(streams[i]) is { } m) w.Sample(assets.Streams[i].Set, m);
 
         w.Family("natsjs_consumer_quorum_margin", MetricType.Gauge, "Replicated consumer: " + MarginHelp);
         for (int i = 0; i < streams.Count; i++)
-            foreach (var c in streams[i].Consumers)
-                if (Quorum.Margin(c) is { } m) w.Sample(sets[i], m, new Label("consumer", c.Name));
+        {
+            var cs = streams[i].Consumers;
+            for (int j = 0; j < cs.Count; j++)
+                if (Quorum.Margin(cs[j]) is { } m) w.Sample(assets.Consumers[assets.ConsumerStart[i] + j].Set, m);
+        }
     }
 
     private static Label[] MetaLabels(string cluster, string domain) =>

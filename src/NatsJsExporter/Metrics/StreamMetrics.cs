@@ -5,13 +5,15 @@ namespace NatsJsExporter.Metrics;
 /// <summary>One series set per stream (not per replica): the `nats stream report` columns, its replicas, sources and mirror.</summary>
 internal static class StreamMetrics
 {
-    public static void Write(ExpositionWriter w, ClusterSnapshot s)
+    public static void Write(ExpositionWriter w, ClusterSnapshot s, RenderAssets assets)
     {
         var streams = s.Streams;
-        var sets = LabelSets(streams);
+        var labels = assets.Streams;
+        var sets = assets.Cache.Run("stream", labels.Length);
+        foreach (var l in labels) sets.Add(l.Set);
         w.Family("natsjs_stream_info", MetricType.Gauge, "Stream metadata; always 1.");
         for (int i = 0; i < streams.Count; i++)
-            w.Sample(sets[i], 1L, new("storage", streams[i].Storage), new("retention", streams[i].Retention));
+            w.Sample(labels[i].Set, 1L, new("storage", streams[i].Storage), new("retention", streams[i].Retention));
 
         Gauge(w, streams, sets, "natsjs_stream_messages", "Messages in the stream (from the stream leader).", v => v.Messages);
         Gauge(w, streams, sets, "natsjs_stream_bytes", "Bytes of messages in the stream (one replica's worth).", v => v.Bytes);
@@ -30,13 +32,17 @@ internal static class StreamMetrics
         w.Family("natsjs_stream_leader_changes_total", MetricType.Counter, "Stream leader changes seen by this exporter (starts at 0 when the exporter starts).");
         for (int i = 0; i < streams.Count; i++) w.Sample(sets[i], streams[i].LeaderChanges);
 
+        var peers = MetaMetrics.PeerRun(assets.Cache.Run("stream_peer", 3 * streams.Count), streams, v => v.Peers, labels);
         w.Family("natsjs_stream_peer_is_leader", MetricType.Gauge, "1 on the peer that leads the stream, 0 on the other replicas.");
+        int k = 0;
         for (int i = 0; i < streams.Count; i++)
-            foreach (var p in streams[i].Peers)
-                w.Sample(sets[i], p.IsLeader, new Label("peer", p.Name));
-        MetaMetrics.PeerFamilies(w, "natsjs_stream_peer", "stream replica", streams, v => v.Peers, sets);
+        {
+            var ps = streams[i].Peers;
+            for (int j = 0; j < ps.Count; j++) w.Sample(peers[k++], ps[j].IsLeader);
+        }
+        MetaMetrics.PeerFamilies(w, "natsjs_stream_peer", "stream replica", streams, v => v.Peers, peers);
 
-        SourceFamilies(w, streams, sets);
+        SourceFamilies(w, streams, labels);
     }
 
     /// <summary>cluster (where the stream is placed), domain (only when set), account, stream.</summary>
@@ -44,23 +50,14 @@ internal static class StreamMetrics
         ? [new("cluster", v.Cluster), new("account", v.Account), new("stream", v.Name)]
         : [new("cluster", v.Cluster), new("domain", v.Domain), new("account", v.Account), new("stream", v.Name)];
 
-    /// <summary>Each stream's identity labels, encoded once per render.</summary>
-    internal static LabelSet[] LabelSets(IReadOnlyList<StreamView> streams)
-    {
-        var sets = new LabelSet[streams.Count];
-        for (int i = 0; i < sets.Length; i++)
-            sets[i] = new LabelSet(Labels(streams[i]));
-        return sets;
-    }
-
-    private static void Gauge(ExpositionWriter w, IReadOnlyList<StreamView> streams, LabelSet[] sets, string name, string help, Func<StreamView, double?> value)
+    private static void Gauge(ExpositionWriter w, IReadOnlyList<StreamView> streams, LabelRun sets, string name, string help, Func<StreamView, double?> value)
     {
         w.Family(name, MetricType.Gauge, help);
         for (int i = 0; i < streams.Count; i++)
             if (value(streams[i]) is { } x) w.Sample(sets[i], x);
     }
 
-    private static void SourceFamilies(ExpositionWriter w, IReadOnlyList<StreamView> streams, LabelSet[] sets)
+    private static void SourceFamilies(ExpositionWriter w, IReadOnlyList<StreamView> streams, AssetLabels[] labels)
     {
         void Family(string name, string help, bool mirror, Func<StreamSourceView, double?> value)
         {
@@ -70,12 +67,12 @@ internal static class StreamMetrics
                 var v = streams[i];
                 if (mirror)
                 {
-                    if (v.Mirror is { } m && value(m) is { } x) w.Sample(sets[i], x, new Label("source", m.Name));
+                    if (v.Mirror is { } m && value(m) is { } x) w.Sample(labels[i].With("source", m.Name), x);
                     continue;
                 }
                 foreach (var src in v.Sources)
                     if (value(src) is { } x)
-                        w.Sample(sets[i], x, new Label("source", src.Name));
+                        w.Sample(labels[i].With("source", src.Name), x);
             }
         }
 

@@ -1,0 +1,164 @@
+using NatsJsExporter.Snapshot;
+
+namespace NatsJsExporter.Metrics;
+
+/// <summary>
+/// The encoded labels of every stream and consumer (identity, and identity plus peer or source),
+/// kept from one render to the next: at 10,000 streams they are ~40,000 identities and ~150,000
+/// identity+peer sets that otherwise would be UTF-8-encoded and escape-checked again on every
+/// render. Keyed by the strings the labels are made of, so a cached set always holds exactly the
+/// bytes a fresh encoding would (the output never depends on the cache); entries not used by the
+/// last render are dropped. One render at a time: pass it to
+/// <see cref="MetricsRenderer.RenderMemory(ClusterSnapshot, string, RenderCache, bool, int)"/> from a single caller.
+/// </summary>
+public sealed class RenderCache
+{
+    private readonly Dictionary<AssetKey, AssetLabels> _assets = [];
+    private readonly Dictionary<string, LabelRun> _runs = new(StringComparer.Ordinal);
+    private int _generation;
+
+    private readonly record struct AssetKey(string Cluster, string Domain, string Account, string Stream, string? Consumer);
+
+    /// <summary>Assets cached (streams and consumers), for tests and diagnostics.</summary>
+    public int Count => _assets.Count;
+
+    /// <summary>Each stream's and consumer's labels for one render, in snapshot order.</summary>
+    internal RenderAssets Begin(ClusterSnapshot s)
+    {
+        _generation++;
+        var streams = s.Streams;
+        var streamLabels = new AssetLabels[streams.Count];
+        var consumerStart = new int[streams.Count + 1];
+        int count = 0;
+        for (int i = 0; i < streams.Count; i++) count += streams[i].Consumers.Count;
+        var consumerLabels = new AssetLabels[count];
+        int n = 0;
+        for (int i = 0; i < streams.Count; i++)
+        {
+            var st = streams[i];
+            var stream = Get(new AssetKey(st.Cluster, st.Domain, st.Account, st.Name, null), null, st);
+            streamLabels[i] = stream;
+            consumerStart[i] = n;
+            foreach (var c in st.Consumers)
+                consumerLabels[n++] = Get(new AssetKey(st.Cluster, st.Domain, st.Account, st.Name, c.Name), stream, st);
+        }
+        consumerStart[streams.Count] = n;
+        return new RenderAssets(streamLabels, consumerLabels, consumerStart, this);
+    }
+
+    /// <summary>The run named <paramref name="name"/>, emptied, its arrays kept from the last render.</summary>
+    internal LabelRun Run(string name, int count)
+    {
+        if (!_runs.TryGetValue(name, out var run)) _runs[name] = run = new LabelRun();
+        run.Clear(count);
+        return run;
+    }
+
+    /// <summary>Drops the assets (and their peer/source sets) the render just finished did not use.</summary>
+    internal void End()
+    {
+        foreach (var (key, labels) in _assets)
+        {
+            if (labels.Generation != _generation) _assets.Remove(key);
+            else labels.Prune();
+        }
+    }
+
+    private AssetLabels Get(AssetKey key, AssetLabels? stream, StreamView st)
+    {
+        if (!_assets.TryGetValue(key, out var labels))
+        {
+            var set = stream is null ? new LabelSet(StreamMetrics.Labels(st)) : stream.Set.With(new Label("consumer", key.Consumer!));
+            _assets[key] = labels = new AssetLabels(set);
+        }
+        labels.Generation = _generation;
+        return labels;
+    }
+}
+
+/// <summary>The streams' and consumers' labels of one render: consumers of stream i are ConsumerStart[i]..ConsumerStart[i+1]-1.</summary>
+internal sealed record RenderAssets(AssetLabels[] Streams, AssetLabels[] Consumers, int[] ConsumerStart, RenderCache Cache);
+
+/// <summary>One asset's identity labels, and that identity followed by one more label (peer, source), each encoded once.</summary>
+internal sealed class AssetLabels(LabelSet set)
+{
+    public LabelSet Set { get; } = set;
+
+    /// <summary>The render that last used this asset (RenderCache's counter).</summary>
+    internal int Generation;
+
+    private (string Name, string Value, LabelSet Set, int Generation)[] _more = [];
+    private int _count;
+
+    /// <summary>The identity followed by <c>name="value"</c>; <paramref name="name"/> is a literal (compared by reference).</summary>
+    public LabelSet With(string name, string value)
+    {
+        var more = _more;
+        for (int i = 0; i < _count; i++)
+        {
+            ref var m = ref more[i];
+            if (ReferenceEquals(m.Name, name) && string.Equals(m.Value, value, StringComparison.Ordinal))
+            {
+                m.Generation = Generation;
+                return m.Set;
+            }
+        }
+        if (_count == more.Length) Array.Resize(ref _more, Math.Max(4, _count * 2));
+        var set = Set.With(new Label(name, value));
+        _more[_count++] = (name, value, set, Generation);
+        return set;
+    }
+
+    /// <summary>Forgets the extra sets the current render did not use (a peer moved away, a source removed).</summary>
+    internal void Prune()
+    {
+        int kept = 0;
+        for (int i = 0; i < _count; i++)
+            if (_more[i].Generation == Generation) _more[kept++] = _more[i];
+        Array.Clear(_more, kept, _count - kept);
+        _count = kept;
+    }
+}
+
+/// <summary>
+/// Encoded label sets back to back in one array, in the order a family's series are written, so a
+/// family over 30,000 consumers reads its labels sequentially (prefetched) instead of from 30,000
+/// scattered arrays, a cache miss each, again for every family. Kept in the RenderCache: its
+/// arrays are reused from render to render.
+/// </summary>
+internal sealed class LabelRun
+{
+    private byte[] _bytes = [];
+    private int[] _ends = [];
+    private int _length;
+
+    public int Count { get; private set; }
+
+    /// <summary>Empties the run, making room for <paramref name="count"/> sets (about 128 bytes each: a consumer's identity and peer).</summary>
+    public void Clear(int count)
+    {
+        Count = 0;
+        _length = 0;
+        if (_ends.Length < count) _ends = new int[count];
+        if (_bytes.Length < count * 128L) _bytes = GC.AllocateUninitializedArray<byte>((int)Math.Min(count * 128L, Array.MaxLength));
+    }
+
+    public void Add(LabelSet set)
+    {
+        var encoded = set.Encoded;
+        if (_bytes.Length - _length < encoded.Length) Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _length + encoded.Length + 4096));
+        if (Count == _ends.Length) Array.Resize(ref _ends, Math.Max(_ends.Length * 2, 16));
+        encoded.CopyTo(_bytes.AsSpan(_length));
+        _length += encoded.Length;
+        _ends[Count++] = _length;
+    }
+
+    public ReadOnlySpan<byte> this[int i]
+    {
+        get
+        {
+            int start = i == 0 ? 0 : _ends[i - 1];
+            return _bytes.AsSpan(start, _ends[i] - start);
+        }
+    }
+}
