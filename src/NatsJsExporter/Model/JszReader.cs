@@ -44,6 +44,9 @@ public sealed class JszReader : IDisposable
     // Bytes fed but not yet read: _buffer[_start.._end).
     private byte[] _buffer = [];
     private int _start, _end;
+    // Bytes read before _start, and the index of the current account and stream, for error messages.
+    private long _offset;
+    private int _accountIndex, _streamIndex;
     // A step that ended in the middle is retried only once this many bytes are buffered.
     private int _needed;
 
@@ -68,20 +71,26 @@ public sealed class JszReader : IDisposable
         return reader.ServerResponse();
     }
 
+    /// <summary>Parses a system-account reply from a stream (e.g. a gzip one), a buffer at a time.</summary>
+    public static JszServerResponse? ReadServerResponse(Stream source)
+    {
+        using var reader = new JszReader(envelope: true);
+        while (true)
+        {
+            reader.MakeRoom(InitialBuffer / 2);
+            int n = source.Read(reader._buffer, reader._end, reader._buffer.Length - reader._end);
+            if (n == 0) return reader.CompleteServerResponse();
+            reader._end += n;
+            reader.ReadBuffered(final: false);
+        }
+    }
+
     /// <summary>Parses a /jsz answer from a stream, a buffer at a time.</summary>
     public static async ValueTask<JszResponse?> ReadAsync(Stream source, CancellationToken ct)
     {
         using var reader = new JszReader();
         await reader.FeedAsync(source, ct).ConfigureAwait(false);
         return reader.Complete();
-    }
-
-    /// <summary>Parses a system-account reply from a stream (e.g. a gzip one), a buffer at a time.</summary>
-    public static async ValueTask<JszServerResponse?> ReadServerResponseAsync(Stream source, CancellationToken ct)
-    {
-        using var reader = new JszReader(envelope: true);
-        await reader.FeedAsync(source, ct).ConfigureAwait(false);
-        return reader.CompleteServerResponse();
     }
 
     /// <summary>Adds the next piece of the answer and reads as far as it goes.</summary>
@@ -157,6 +166,7 @@ public sealed class JszReader : IDisposable
         if (!final && _end - _start < _needed) return;
         int read = Run(_buffer.AsSpan(_start, _end - _start), final);
         _start += read;
+        _offset += read;
         // Nothing read: the step continues past the buffered bytes; try again when twice as many are in.
         _needed = read == 0 ? 2 * (_end - _start) : 0;
     }
@@ -174,6 +184,11 @@ public sealed class JszReader : IDisposable
                 _state = r.CurrentState;
             }
         }
+        catch (MismatchException ex)
+        {
+            // As System.Text.Json words it: which type, where (the path; the tests and users look for it).
+            throw new JsonException($"The JSON value could not be converted to {ex.Type}. Path: {PathTo(data[consumed..], final, ex.At - consumed)} | at byte {_offset + ex.At}.");
+        }
         catch (JsonException ex) when (ex.GetType() != typeof(JsonException))
         {
             // Utf8JsonReader's own (JsonReaderException, internal): the serializer rethrows these as a
@@ -182,9 +197,10 @@ public sealed class JszReader : IDisposable
         }
         catch (InvalidOperationException ex)
         {
-            // Utf8JsonReader's Get* methods on an invalid value (bad UTF-8, a lone surrogate): the
-            // serializer reports these as JsonException too.
-            throw new JsonException(ex.Message, ex);
+            // GetString on a string that is not valid UTF-8 or holds a lone surrogate escape: the
+            // serializer reports this as a value it could not convert.
+            long at = r.TokenStartIndex;
+            throw new JsonException($"The JSON value could not be converted to {typeof(string)}. Path: {PathTo(data[consumed..], final, at - consumed)} | at byte {_offset + at}. {ex.Message}", ex);
         }
         if (final && !_done)
             throw new JsonException(_started ? "The JSON answer ends before it is complete." : "The input does not contain any JSON tokens.");
@@ -203,7 +219,7 @@ public sealed class JszReader : IDisposable
                 _started = _done = _null = true;
                 return true;
             }
-            if (r.TokenType != JsonTokenType.StartObject) throw Mismatch(ref r, _envelope ? "a JSZ reply object" : "a /jsz answer object");
+            if (r.TokenType != JsonTokenType.StartObject) throw Mismatch(ref r, _envelope ? typeof(JszServerResponse) : typeof(JszResponse));
             _started = true;
             Push(_envelope ? Frame.Envelope : Frame.Jsz);
             if (!_envelope) _jsz = new JszBuilder();
@@ -239,9 +255,13 @@ public sealed class JszReader : IDisposable
                     _account = new AccountBuilder();
                     Push(Frame.Account);
                 }
-                else if (r.TokenType != JsonTokenType.Null)
+                else if (r.TokenType == JsonTokenType.Null)
                 {
-                    throw Mismatch(ref r, nameof(AccountDetailDto));
+                    _accountIndex++;
+                }
+                else
+                {
+                    throw Mismatch(ref r, typeof(AccountDetailDto));
                 }
                 return true;
             case Frame.Account:
@@ -249,6 +269,7 @@ public sealed class JszReader : IDisposable
                 {
                     _jsz!.AccountDetails!.Add(_account!.Build());
                     _account = null;
+                    _accountIndex++;
                     _depth--;
                     return true;
                 }
@@ -261,6 +282,7 @@ public sealed class JszReader : IDisposable
                 }
                 if (!TryReadStreamDetail(ref r, out var stream)) return false;
                 if (stream is not null) _account!.StreamDetail!.Add(stream);
+                _streamIndex++;
                 return true;
         }
     }
@@ -281,7 +303,7 @@ public sealed class JszReader : IDisposable
             }
             else if (r.TokenType != JsonTokenType.Null)
             {
-                throw Mismatch(ref r, nameof(JszResponse));
+                throw Mismatch(ref r, typeof(JszResponse));
             }
             return true;
         }
@@ -310,6 +332,7 @@ public sealed class JszReader : IDisposable
             if (r.TokenType == JsonTokenType.StartArray)
             {
                 b.AccountDetails = [];
+                _accountIndex = 0;
                 Push(Frame.Accounts);
             }
             else if (r.TokenType == JsonTokenType.Null)
@@ -318,7 +341,7 @@ public sealed class JszReader : IDisposable
             }
             else
             {
-                throw Mismatch(ref r, "a list of accounts");
+                throw Mismatch(ref r, typeof(List<AccountDetailDto>));
             }
             return true;
         }
@@ -367,6 +390,7 @@ public sealed class JszReader : IDisposable
             if (r.TokenType == JsonTokenType.StartArray)
             {
                 b.StreamDetail = [];
+                _streamIndex = 0;
                 Push(Frame.Streams);
             }
             else if (r.TokenType == JsonTokenType.Null)
@@ -375,7 +399,7 @@ public sealed class JszReader : IDisposable
             }
             else
             {
-                throw Mismatch(ref r, "a list of streams");
+                throw Mismatch(ref r, typeof(List<StreamDetailDto>));
             }
             return true;
         }
@@ -437,7 +461,7 @@ public sealed class JszReader : IDisposable
     private static bool TryReadStreamDetail(ref Utf8JsonReader r, out StreamDetailDto? value)
     {
         value = null;
-        if (!IsObject(ref r, nameof(StreamDetailDto))) return true;
+        if (!IsObject(ref r, typeof(StreamDetailDto))) return true;
         string? name = null;
         DateTimeOffset? created = null;
         ClusterInfoDto? cluster = null;
@@ -473,7 +497,7 @@ public sealed class JszReader : IDisposable
     private static bool TryReadStreamConfig(ref Utf8JsonReader r, out StreamConfigDto? value)
     {
         value = null;
-        if (!IsObject(ref r, nameof(StreamConfigDto))) return true;
+        if (!IsObject(ref r, typeof(StreamConfigDto))) return true;
         string? name = null, retention = null, storage = null;
         List<string>? subjects = null;
         long replicas = 0, maxMsgs = 0, maxBytes = 0;
@@ -505,7 +529,7 @@ public sealed class JszReader : IDisposable
     private static bool TryReadStreamState(ref Utf8JsonReader r, out StreamStateDto? value)
     {
         value = null;
-        if (!IsObject(ref r, nameof(StreamStateDto))) return true;
+        if (!IsObject(ref r, typeof(StreamStateDto))) return true;
         ulong messages = 0, bytes = 0, firstSeq = 0, lastSeq = 0;
         long subjects = 0, deleted = 0, consumerCount = 0;
         LostStreamDataDto? lost = null;
@@ -536,7 +560,7 @@ public sealed class JszReader : IDisposable
     private static bool TryReadLost(ref Utf8JsonReader r, out LostStreamDataDto? value)
     {
         value = null;
-        if (!IsObject(ref r, nameof(LostStreamDataDto))) return true;
+        if (!IsObject(ref r, typeof(LostStreamDataDto))) return true;
         List<ulong>? msgs = null;
         ulong bytes = 0;
         while (true)
@@ -552,7 +576,7 @@ public sealed class JszReader : IDisposable
                     msgs = null;
                     continue;
                 }
-                if (r.TokenType != JsonTokenType.StartArray) throw Mismatch(ref r, "a list of sequence numbers");
+                if (r.TokenType != JsonTokenType.StartArray) throw Mismatch(ref r, typeof(List<ulong>));
                 var list = new List<ulong>();
                 while (true)
                 {
@@ -572,7 +596,7 @@ public sealed class JszReader : IDisposable
     private static bool TryReadSourceInfo(ref Utf8JsonReader r, out StreamSourceInfoDto? value)
     {
         value = null;
-        if (!IsObject(ref r, nameof(StreamSourceInfoDto))) return true;
+        if (!IsObject(ref r, typeof(StreamSourceInfoDto))) return true;
         string? name = null;
         ulong lag = 0;
         long active = 0;
@@ -596,7 +620,7 @@ public sealed class JszReader : IDisposable
     private static bool TryReadApiError(ref Utf8JsonReader r, out ApiErrorDto? value)
     {
         value = null;
-        if (!IsObject(ref r, nameof(ApiErrorDto))) return true;
+        if (!IsObject(ref r, typeof(ApiErrorDto))) return true;
         long code = 0, errCode = 0;
         string? description = null;
         while (true)
@@ -617,7 +641,7 @@ public sealed class JszReader : IDisposable
     private static bool TryReadConsumerInfo(ref Utf8JsonReader r, out ConsumerInfoDto? value)
     {
         value = null;
-        if (!IsObject(ref r, nameof(ConsumerInfoDto))) return true;
+        if (!IsObject(ref r, typeof(ConsumerInfoDto))) return true;
         string? name = null;
         DateTimeOffset? created = null;
         ConsumerConfigDto? config = null;
@@ -657,7 +681,7 @@ public sealed class JszReader : IDisposable
     private static bool TryReadConsumerConfig(ref Utf8JsonReader r, out ConsumerConfigDto? value)
     {
         value = null;
-        if (!IsObject(ref r, nameof(ConsumerConfigDto))) return true;
+        if (!IsObject(ref r, typeof(ConsumerConfigDto))) return true;
         string? durable = null, name = null, deliver = null, ack = null;
         long maxAckPending = 0, replicas = 0;
         Dictionary<string, string>? metadata = null;
@@ -687,7 +711,7 @@ public sealed class JszReader : IDisposable
     private static bool TryReadSequenceInfo(ref Utf8JsonReader r, out SequenceInfoDto? value)
     {
         value = null;
-        if (!IsObject(ref r, nameof(SequenceInfoDto))) return true;
+        if (!IsObject(ref r, typeof(SequenceInfoDto))) return true;
         ulong consumerSeq = 0, streamSeq = 0;
         DateTimeOffset? lastActive = null;
         while (true)
@@ -708,7 +732,7 @@ public sealed class JszReader : IDisposable
     private static bool TryReadClusterInfo(ref Utf8JsonReader r, out ClusterInfoDto? value)
     {
         value = null;
-        if (!IsObject(ref r, nameof(ClusterInfoDto))) return true;
+        if (!IsObject(ref r, typeof(ClusterInfoDto))) return true;
         string? name = null, leader = null, raftGroup = null;
         DateTimeOffset? leaderSince = null;
         List<PeerInfoDto>? replicas = null;
@@ -732,7 +756,7 @@ public sealed class JszReader : IDisposable
     private static bool TryReadPeerInfo(ref Utf8JsonReader r, out PeerInfoDto? value)
     {
         value = null;
-        if (!IsObject(ref r, nameof(PeerInfoDto))) return true;
+        if (!IsObject(ref r, typeof(PeerInfoDto))) return true;
         string? name = null, peer = null;
         bool current = false, offline = false;
         long active = 0;
@@ -758,7 +782,7 @@ public sealed class JszReader : IDisposable
     private static bool TryReadJetStreamConfig(ref Utf8JsonReader r, out JetStreamConfigDto? value)
     {
         value = null;
-        if (!IsObject(ref r, nameof(JetStreamConfigDto))) return true;
+        if (!IsObject(ref r, typeof(JetStreamConfigDto))) return true;
         long maxMemory = 0, maxStorage = 0;
         string? domain = null;
         while (true)
@@ -779,7 +803,7 @@ public sealed class JszReader : IDisposable
     private static bool TryReadApiStats(ref Utf8JsonReader r, out ApiStatsDto? value)
     {
         value = null;
-        if (!IsObject(ref r, nameof(ApiStatsDto))) return true;
+        if (!IsObject(ref r, typeof(ApiStatsDto))) return true;
         ulong total = 0, errors = 0;
         ulong? inflight = null;
         long? level = null;
@@ -802,7 +826,7 @@ public sealed class JszReader : IDisposable
     private static bool TryReadMetaCluster(ref Utf8JsonReader r, out MetaClusterDto? value)
     {
         value = null;
-        if (!IsObject(ref r, nameof(MetaClusterDto))) return true;
+        if (!IsObject(ref r, typeof(MetaClusterDto))) return true;
         string? name = null, leader = null, peer = null;
         List<PeerInfoDto>? replicas = null;
         long size = 0;
@@ -830,7 +854,7 @@ public sealed class JszReader : IDisposable
     private static bool TryReadMetaSnapshot(ref Utf8JsonReader r, out MetaSnapshotDto? value)
     {
         value = null;
-        if (!IsObject(ref r, nameof(MetaSnapshotDto))) return true;
+        if (!IsObject(ref r, typeof(MetaSnapshotDto))) return true;
         ulong entries = 0, size = 0;
         while (true)
         {
@@ -849,7 +873,7 @@ public sealed class JszReader : IDisposable
     private static bool TryReadServerInfo(ref Utf8JsonReader r, out ServerInfoDto? value)
     {
         value = null;
-        if (!IsObject(ref r, nameof(ServerInfoDto))) return true;
+        if (!IsObject(ref r, typeof(ServerInfoDto))) return true;
         string? name = null, host = null, id = null, cluster = null, domain = null, ver = null;
         List<string>? tags = null;
         while (true)
@@ -901,7 +925,7 @@ public sealed class JszReader : IDisposable
     {
         value = null;
         if (r.TokenType == JsonTokenType.Null) return true;
-        if (r.TokenType != JsonTokenType.StartArray) throw Mismatch(ref r, $"a list of {typeof(T).Name}");
+        if (r.TokenType != JsonTokenType.StartArray) throw Mismatch(ref r, typeof(List<T>));
         var list = new List<T>();
         while (true)
         {
@@ -924,7 +948,7 @@ public sealed class JszReader : IDisposable
     // so ranges, formats and date parsing are the same.
 
     /// <summary>True on an object's start, false on null; anything else is an error.</summary>
-    private static bool IsObject(ref Utf8JsonReader r, string type) => r.TokenType switch
+    private static bool IsObject(ref Utf8JsonReader r, Type type) => r.TokenType switch
     {
         JsonTokenType.StartObject => true,
         JsonTokenType.Null => false,
@@ -943,14 +967,14 @@ public sealed class JszReader : IDisposable
     {
         JsonTokenType.String => r.GetString(),
         JsonTokenType.Null => null,
-        _ => throw Mismatch(ref r, "String"),
+        _ => throw Mismatch(ref r, typeof(string)),
     };
 
     private static ulong U64(ref Utf8JsonReader r) =>
-        r.TokenType == JsonTokenType.Number && r.TryGetUInt64(out var v) ? v : throw Mismatch(ref r, "UInt64");
+        r.TokenType == JsonTokenType.Number && r.TryGetUInt64(out var v) ? v : throw Mismatch(ref r, typeof(ulong));
 
     private static long I64(ref Utf8JsonReader r) =>
-        r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var v) ? v : throw Mismatch(ref r, "Int64");
+        r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var v) ? v : throw Mismatch(ref r, typeof(long));
 
     private static ulong? U64OrNull(ref Utf8JsonReader r) => r.TokenType == JsonTokenType.Null ? null : U64(ref r);
 
@@ -960,7 +984,7 @@ public sealed class JszReader : IDisposable
     {
         JsonTokenType.True => true,
         JsonTokenType.False => false,
-        _ => throw Mismatch(ref r, "Boolean"),
+        _ => throw Mismatch(ref r, typeof(bool)),
     };
 
     private static bool? BoolOrNull(ref Utf8JsonReader r) => r.TokenType == JsonTokenType.Null ? null : Bool(ref r);
@@ -969,9 +993,75 @@ public sealed class JszReader : IDisposable
     {
         JsonTokenType.Null => null,
         JsonTokenType.String when r.TryGetDateTimeOffset(out var t) => t,
-        _ => throw Mismatch(ref r, "DateTimeOffset"),
+        _ => throw Mismatch(ref r, typeof(DateTimeOffset)),
     };
 
-    private static JsonException Mismatch(ref Utf8JsonReader r, string type) =>
-        new($"The JSON value could not be converted to {type} (a {r.TokenType} at byte {r.TokenStartIndex} of the piece being read).");
+    /// <summary>A value of the wrong type or out of range; <see cref="Run"/> turns it into a JsonException naming its path.</summary>
+    private static MismatchException Mismatch(ref Utf8JsonReader r, Type type) => new(type, r.TokenStartIndex);
+
+    private sealed class MismatchException(Type type, long at) : JsonException
+    {
+        public Type Type { get; } = type;
+        public long At { get; } = at;
+    }
+
+    /// <summary>
+    /// The JSON path of the value at <paramref name="at"/>, in System.Text.Json's notation
+    /// ($.account_details[0].stream_detail[3].state.messages): the outer frames' part from the
+    /// state machine, the rest by reading the failed step again up to that value. Only on errors.
+    /// </summary>
+    private string PathTo(ReadOnlySpan<byte> step, bool final, long at)
+    {
+        var path = new System.Text.StringBuilder("$");
+        for (int d = 0; d < _depth; d++)
+        {
+            path.Append(_stack[d] switch
+            {
+                Frame.Jsz when d > 0 => ".data",
+                Frame.Accounts => ".account_details",
+                Frame.Account => $"[{_accountIndex}]",
+                Frame.Streams => ".stream_detail",
+                _ => "",
+            });
+        }
+        if (_depth == 0) return path.ToString();
+        // The step's container, then one entry per container opened inside the step.
+        var top = _stack[_depth - 1];
+        var containers = new List<(bool Array, int Index, string? Property)>
+        {
+            (top is Frame.Accounts or Frame.Streams, (top == Frame.Accounts ? _accountIndex : _streamIndex) - 1, null),
+        };
+        try
+        {
+            var r = new Utf8JsonReader(step, final, _state);
+            while (r.Read())
+            {
+                var (array, index, property) = containers[^1];
+                if (r.TokenType == JsonTokenType.PropertyName)
+                {
+                    containers[^1] = (array, index, r.GetString());
+                    continue;
+                }
+                if (r.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray)
+                {
+                    containers.RemoveAt(containers.Count - 1);
+                    if (containers.Count == 0) break;
+                    continue;
+                }
+                if (array) containers[^1] = (array, ++index, property);
+                if (r.TokenStartIndex == at)
+                {
+                    foreach (var c in containers) path.Append(c.Array ? $"[{c.Index}]" : $".{c.Property}");
+                    return path.ToString();
+                }
+                if (r.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                    containers.Add((r.TokenType == JsonTokenType.StartArray, -1, null));
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            // Past the value the bytes may be broken: the outer part is all there is.
+        }
+        return path.ToString();
+    }
 }

@@ -1,10 +1,13 @@
+using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using CsCheck;
 using NatsJsExporter.Benchmarks;
 using NatsJsExporter.Model;
+using NatsJsExporter.Sources;
 using NatsJsExporter.Tests.Fuzz;
 using NatsJsExporter.Tests.Support;
+using NATS.Client.Core;
 using Xunit.Abstractions;
 
 namespace NatsJsExporter.Tests.Model;
@@ -56,6 +59,30 @@ public sealed class JszReaderTests(ITestOutputHelper output)
             for (int o = 0; o < reply.Length; o += size) reader.Feed(reply.AsSpan(o, Math.Min(size, reply.Length - o)));
             Assert.Equal(expected, JsonSerializer.Serialize(reader.CompleteServerResponse(), JszJsonContext.Default.JszServerResponse));
         }
+    }
+
+    [Fact]
+    public void A_system_account_reply_parses_the_same_plain_and_gzipped()
+    {
+        var jsz = File.ReadAllText(Path.Combine(Fixtures.Dir("2.15.1-cluster-raftz"), "n2.json"));
+        var reply = Encoding.UTF8.GetBytes($"{{\"server\":{{\"name\":\"n2\",\"id\":\"NID\"}},\"data\":{jsz}}}");
+        var expected = JsonSerializer.Serialize(JsonSerializer.Deserialize(reply, JszJsonContext.Default.JszServerResponse), JszJsonContext.Default.JszServerResponse);
+        Assert.Contains("\"stream_detail\"", expected);
+        Assert.Equal(expected, JsonSerializer.Serialize(SystemAccountSource.Deserialize(reply, null), JszJsonContext.Default.JszServerResponse));
+        var zipped = new MemoryStream();
+        using (var gzip = new GZipStream(zipped, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(reply);
+        var headers = new NatsHeaders { ["Content-Encoding"] = "gzip" };
+        Assert.Equal(expected, JsonSerializer.Serialize(SystemAccountSource.Deserialize(zipped.ToArray(), headers), JszJsonContext.Default.JszServerResponse));
+        Assert.Throws<JsonException>(() => SystemAccountSource.Deserialize(reply.AsMemory(0, reply.Length / 2), null));
+    }
+
+    [Fact]
+    public async Task A_pooled_answer_parses_as_System_Text_Json_parses_the_same_bytes()
+    {
+        var json = Workload.Generate(300, 3).Jsz[0];
+        Assert.True(json.Length > 3 * PooledAnswer.ChunkSize, "the answer should span several chunks");
+        await using var answer = await PooledAnswer.ReadWholeAsync(new PieceStream(json, 3000), json.Length, CancellationToken.None);
+        Assert.Equal(Stj(json), Serialize(await answer.ReadJszAsync(CancellationToken.None)));
     }
 
     [Theory]
@@ -199,17 +226,42 @@ public sealed class JszReaderTests(ITestOutputHelper output)
         return reader.Complete();
     }
 
-    /// <summary>The re-serialized result, or "JsonException" when parsing failed that way (any other exception escapes).</summary>
+    /// <summary>
+    /// The re-serialized result, or "JsonException" when parsing failed that way (any other exception
+    /// escapes), with the path the message names for a value of the wrong type or out of range.
+    /// </summary>
     private static string Outcome(Func<string> parse)
     {
         try
         {
             return parse();
         }
+        catch (JsonException ex) when (ex.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
+        {
+            var path = ex.Message[ex.Message.IndexOf("Path: ", StringComparison.Ordinal)..];
+            return "JsonException " + path[..path.IndexOf(" | ", StringComparison.Ordinal)];
+        }
         catch (JsonException)
         {
             return "JsonException";
         }
+    }
+
+    [Theory]
+    [InlineData("""{"streams":"many"}""", "$.streams")]
+    [InlineData("""{"account_details":[null,{"stream_detail":[{},{"state":{"messages":-1}}]}]}""", "$.account_details[1].stream_detail[1].state.messages")]
+    [InlineData("""{"account_details":[{"stream_detail":[{"consumer_detail":[{},{"cluster":{"replicas":[{},{"lag":"x"}]}}]}]}]}""", "$.account_details[0].stream_detail[0].consumer_detail[1].cluster.replicas[1].lag")]
+    [InlineData("""{"account_details":[{},{"api":{"total":1.5}}]}""", "$.account_details[1].api.total")]
+    [InlineData("""{"account_details":[{},5]}""", "$.account_details[1]")]
+    public void A_value_of_the_wrong_type_is_reported_with_its_path(string json, string path)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        foreach (int size in new[] { bytes.Length, 1, 5 })
+        {
+            var ex = Assert.Throws<JsonException>(() => Fed(bytes, size));
+            Assert.Contains($"Path: {path} |", ex.Message);
+        }
+        Assert.Contains($"Path: {path} |", Assert.Throws<JsonException>(() => JsonSerializer.Deserialize(bytes, JszJsonContext.Default.JszResponse)).Message);
     }
 
     /// <summary>Hands out at most <paramref name="piece"/> bytes per read, as a socket does.</summary>
