@@ -1039,7 +1039,13 @@ public sealed class JszReader : IDisposable
                 var (array, index, property) = containers[^1];
                 if (r.TokenType == JsonTokenType.PropertyName)
                 {
-                    containers[^1] = (array, index, r.GetString());
+                    // Not GetString: a name off the path may be broken UTF-8 (skipped unread by the parse).
+                    containers[^1] = (array, index, r.ValueIsEscaped ? null : System.Text.Encoding.UTF8.GetString(r.ValueSpan));
+                    if (r.ValueIsEscaped)
+                    {
+                        try { containers[^1] = (array, index, r.GetString()); }
+                        catch (InvalidOperationException) { containers[^1] = (array, index, "?"); }
+                    }
                     continue;
                 }
                 if (r.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray)
