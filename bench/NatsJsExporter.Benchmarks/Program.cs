@@ -36,6 +36,12 @@ static async Task<int> StepsAsync(int streams, int accounts, int? repsOption)
     // STEPS_MERGE_ONLY=1: the merge alone (SnapshotBuilder.Build), parsed once, each merge fed the
     // previous snapshot as the exporter does; CPU and allocation per merge, and the snapshot's retained size.
     if (Environment.GetEnvironmentVariable("STEPS_MERGE_ONLY") == "1") return MergeOnly(w, reps);
+    if (Environment.GetEnvironmentVariable("PROFILE_JSZREADER") is not null)
+    {
+        // Only the hand-written reader, for a profiler: reps passes over the workload's answers.
+        for (int r = 0; r < reps; r++) foreach (var json in w.Jsz) GC.KeepAlive(NatsJsExporter.Model.JszReader.Read(json));
+        return 0;
+    }
     ClusterSnapshot? previous = null;
     var times = new List<(double Parse, double Merge, double Render, long Alloc)>();
     var me = Process.GetCurrentProcess();
@@ -98,6 +104,41 @@ static async Task<int> StepsAsync(int streams, int accounts, int? repsOption)
             GC.KeepAlive(System.Text.Json.JsonSerializer.Deserialize(ref reader, ctx.JszResponse));
         }
         multi.Add(Cpu() - s0);
+    }
+    // The hand-written reader (Model/JszReader): whole bytes, fed in 64 KiB chunks, and from a stream as the exporter reads.
+    var (jr, jrAlloc) = Measure(() => { foreach (var json in w.Jsz) GC.KeepAlive(NatsJsExporter.Model.JszReader.Read(json)); });
+    var (jc, jcAlloc) = Measure(() =>
+    {
+        foreach (var json in w.Jsz)
+        {
+            using var reader = new NatsJsExporter.Model.JszReader();
+            for (int o = 0; o < json.Length; o += 64 * 1024) reader.Feed(json.AsSpan(o, Math.Min(64 * 1024, json.Length - o)));
+            GC.KeepAlive(reader.Complete());
+        }
+    });
+    var (js, jsAlloc) = Measure(() =>
+    {
+        foreach (var json in w.Jsz)
+        {
+            using var ms = new MemoryStream(json, writable: false);
+            GC.KeepAlive(NatsJsExporter.Model.JszReader.ReadAsync(ms, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+        }
+    });
+    var (sw, swAlloc) = Measure(() => { foreach (var json in w.Jsz) GC.KeepAlive(System.Text.Json.JsonSerializer.Deserialize(json, ctx.JszResponse)); });
+    Console.WriteLine($"JszReader whole bytes: {jr:0} ms CPU, {jrAlloc / 1048576.0:0} MB allocated; fed 64 KiB chunks: {jc:0} ms, {jcAlloc / 1048576.0:0} MB; from a stream: {js:0} ms, {jsAlloc / 1048576.0:0} MB; STJ whole bytes (same loop): {sw:0} ms, {swAlloc / 1048576.0:0} MB");
+    (double Ms, long Alloc) Measure(Action parse)
+    {
+        var cpu = new List<double>();
+        long alloc = 0;
+        for (int r = 0; r < Math.Max(3, Math.Min(reps, 5)); r++)
+        {
+            long a0 = GC.GetTotalAllocatedBytes(precise: true);
+            double s0 = Cpu();
+            parse();
+            cpu.Add(Cpu() - s0);
+            alloc = GC.GetTotalAllocatedBytes(precise: true) - a0;
+        }
+        return (cpu.Order().ElementAt(cpu.Count / 2), alloc);
     }
     Console.WriteLine($"parse from 64 KiB chunks (Deserialize over a ReadOnlySequence): {multi.Order().ElementAt(multi.Count / 2):0} ms CPU");
     Console.WriteLine($"parse from whole bytes (Deserialize, the harness's baseline): {sync.Order().ElementAt(sync.Count / 2):0} ms CPU");

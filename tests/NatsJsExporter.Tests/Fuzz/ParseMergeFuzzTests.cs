@@ -30,7 +30,7 @@ public sealed class ParseMergeFuzzTests(ITestOutputHelper output)
     // while the other test classes keep the pool busy), and 30 s is thousands of times a case's time.
     private static readonly TimeSpan PerIteration = TimeSpan.FromSeconds(30);
 
-    private static readonly (string Fixture, (string Server, string Json)[] Files)[] Seeds =
+    internal static readonly (string Fixture, (string Server, string Json)[] Files)[] Seeds =
         Fixtures.All().Select(f => (f, Directory.GetFiles(Fixtures.Dir(f), "*.json").Order(StringComparer.Ordinal)
             .Select(p => (Path.GetFileNameWithoutExtension(p), File.ReadAllText(p))).ToArray())).ToArray();
 
@@ -52,7 +52,7 @@ public sealed class ParseMergeFuzzTests(ITestOutputHelper output)
             string.Join(" ", Mutations.Select(m => $"({m.Kind},{m.Where:0.###},{m.Param})")) + $" names={NamesKnown}";
     }
 
-    private static readonly Gen<Mutation> GenMutation =
+    internal static readonly Gen<Mutation> GenMutation =
         Gen.Select(Gen.Int[0, 10], Gen.Double[0, 1], Gen.Int[0, 1000]).Select(t => new Mutation(t.Item1, t.Item2, t.Item3));
 
     private static readonly Gen<Case> GenCase =
@@ -178,7 +178,7 @@ public sealed class ParseMergeFuzzTests(ITestOutputHelper output)
         else Assert.StartsWith(error, actual);
     }
 
-    private static byte[] Mutate(string json, Mutation[] mutations)
+    internal static byte[] Mutate(string json, Mutation[] mutations)
     {
         JsonNode? root = JsonNode.Parse(json);
         var tail = new List<Mutation>();
