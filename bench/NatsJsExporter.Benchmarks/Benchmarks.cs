@@ -47,6 +47,27 @@ public class ParseBenchmark : StepBenchmark
         foreach (var json in Workload.Jsz)
         {
             using var ms = new MemoryStream(json, writable: false);
+            var jsz = await JszReader.ReadAsync(ms, CancellationToken.None);
+            n += jsz!.AccountDetails!.Count;
+        }
+        return n;
+    }
+
+    [Benchmark(Description = "parse 3 servers (bytes, System.Text.Json: the baseline)")]
+    public int ParseBytesStj()
+    {
+        int n = 0;
+        foreach (var json in Workload.Jsz) n += JsonSerializer.Deserialize(json, JszJsonContext.Default.JszResponse)!.AccountDetails!.Count;
+        return n;
+    }
+
+    [Benchmark(Description = "parse 3 servers (stream, System.Text.Json, as the exporter read before JszReader)")]
+    public async Task<int> ParseStreamStj()
+    {
+        int n = 0;
+        foreach (var json in Workload.Jsz)
+        {
+            using var ms = new MemoryStream(json, writable: false);
             var jsz = await JsonSerializer.DeserializeAsync(ms, JszJsonContext.Default.JszResponse);
             n += jsz!.AccountDetails!.Count;
         }

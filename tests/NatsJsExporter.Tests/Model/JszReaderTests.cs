@@ -156,6 +156,7 @@ public sealed class JszReaderTests(ITestOutputHelper output)
     [InlineData("""5""")]
     [InlineData("")]
     [InlineData("   ")]
+    [InlineData("\uFEFF{\"streams\":1}")]
     [InlineData("""{""")]
     [InlineData("""{"account_details":[{"stream_detail":[{"name":"S"}""")]
     public void An_edge_case_parses_or_fails_as_with_System_Text_Json(string json)
