@@ -6,7 +6,9 @@ namespace NatsJsExporter.Hosting;
 /// cycle or two later, so the peak holds two or three polls' worth. After a poll that allocated a
 /// lot, a full collection is started in the background (concurrent marking: requests keep being
 /// served; a blocking, compacting one paused every /metrics request in flight for 0.3-0.5 s at
-/// 10,000 streams).
+/// 10,000 streams). After a poll in which an answer was aborted at --max-response-size, the
+/// collection blocks and compacts: the objects parsed from it are garbage at once, and a target
+/// that keeps sending too much must not stack one aborted answer's objects on the last one's.
 /// </summary>
 internal static class PollMemory
 {
@@ -24,12 +26,13 @@ internal static class PollMemory
         return since;
     }
 
-    /// <summary>Starts a background full collection when the poll allocated past <see cref="Threshold"/>; returns how long the call took.</summary>
-    public static TimeSpan ReleaseParsedDocuments(long allocatedAtPollStart)
+    /// <summary>Starts a full collection when the poll allocated past <see cref="Threshold"/> (blocking after an aborted answer); returns how long the call took.</summary>
+    public static TimeSpan ReleaseParsedDocuments(long allocatedAtPollStart, bool answerAborted = false)
     {
         if (GC.GetTotalAllocatedBytes() - allocatedAtPollStart < Threshold) return TimeSpan.Zero;
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        GC.Collect(2, GCCollectionMode.Forced, blocking: false);
+        if (answerAborted) GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        else GC.Collect(2, GCCollectionMode.Forced, blocking: false);
         return System.Diagnostics.Stopwatch.GetElapsedTime(start);
     }
 }

@@ -65,8 +65,9 @@ public sealed class Poller
             _logger.LogWarning("Monitor threshold ignored: {Invalid}", invalid);
 
         var snapshot = result.Snapshot with { PollDuration = sw.Elapsed, ServersExpected = _source.ExpectedServers };
+        bool aborted = reports.Any(r => r.ErrorReason == "too_large");
         reports = null!; // the parsed /jsz documents are dead from here on, not held to the end of this async method
-        PollMemory.ReleaseParsedDocuments(allocatedBefore);
+        PollMemory.ReleaseParsedDocuments(allocatedBefore, aborted);
         var published = new PublishedSnapshot(snapshot,
             MetricsRenderer.RenderCompressed(snapshot, BuildInfo.Version, text: _store.WantsText, openMetrics: _store.WantsOpenMetrics, _renderCache),
             static s => MetricsRenderer.RenderCompressed(s, BuildInfo.Version, text: true, openMetrics: false).Text!);

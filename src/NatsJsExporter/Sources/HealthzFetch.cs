@@ -43,7 +43,7 @@ public static class HealthzFetch
             int code = (int)response.StatusCode;
             if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable))
                 return new HealthzAnswer { StatusCode = code, FetchError = $"/healthz answered HTTP {code} {response.StatusCode}" };
-            await using var stream = new LimitedReadStream(await response.Content.ReadAsStreamAsync(cts.Token).ConfigureAwait(false), MaxBytes);
+            await using var stream = new LimitedAnswerStream(await response.Content.ReadAsStreamAsync(cts.Token).ConfigureAwait(false), MaxBytes);
             var body = await JsonSerializer.DeserializeAsync(stream, HealthzJsonContext.Default.HealthzResponse, cts.Token).ConfigureAwait(false);
             return body is null
                 ? new HealthzAnswer { StatusCode = code, FetchError = "/healthz answered JSON null" }

@@ -196,6 +196,8 @@ public sealed class HttpMonitorSource : IJszSource
             ("timeout", $"no complete answer within {_timeout.TotalSeconds:0.###}s; check that the server is up and not overloaded, or raise --timeout for very large /jsz answers"),
         HttpStatusException h =>
             ($"http_{(int)h.Status}", $"/{h.Path} answered HTTP {(int)h.Status} {h.Status}{(h.Body.Length > 0 ? $" \"{h.Body}\"" : "")}; is this the server's monitor port (http: in the server config)?"),
+        ResponseTooLargeException { ByObjects: true } big =>
+            ("too_large", $"the answer would build more than {big.Limit / (1024 * 1024)} MiB of objects (the --max-response-size limit) before its end and was aborted; raise --max-response-size or filter accounts"),
         ResponseTooLargeException big =>
             ("too_large", $"the answer is larger than the {big.Limit / (1024 * 1024)} MiB limit and was aborted; raise --max-response-size or filter accounts"),
         JsonException j =>
@@ -240,44 +242,12 @@ public sealed class HttpMonitorSource : IJszSource
     }
 }
 
-public sealed class ResponseTooLargeException(long limit) : IOException($"response larger than {limit} bytes")
+public sealed class ResponseTooLargeException(long limit, bool byObjects = false)
+    : IOException(byObjects ? $"response would build more than {limit} bytes of objects" : $"response larger than {limit} bytes")
 {
     public long Limit { get; } = limit;
+
+    /// <summary>Stopped by what the parser built from it (<see cref="LimitedAnswerStream"/>), not by its size.</summary>
+    public bool ByObjects { get; } = byObjects;
 }
 
-/// <summary>Passes reads through until a byte limit, then fails, so an oversized answer is never read whole.</summary>
-internal sealed class LimitedReadStream(Stream inner, long limit) : Stream
-{
-    private long _read;
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => _read; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    private int Count(int n)
-    {
-        _read += n;
-        if (_read > limit) throw new ResponseTooLargeException(limit);
-        return n;
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) inner.Dispose();
-        base.Dispose(disposing);
-    }
-}

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using NatsJsExporter.Model;
 
 namespace NatsJsExporter.Sources;
 
@@ -81,13 +80,6 @@ internal sealed class PooledAnswer : Stream
             ArrayPool<byte>.Shared.Return(whole);
         }
     }
-
-    /// <summary>
-    /// Parses a /jsz answer with <see cref="JszReader"/>, always as a stream: its buffer holds only
-    /// the part of the answer not yet read (each chunk back to the pool once read), and whole-bytes
-    /// parsing would save it little (one copy of the answer either way).
-    /// </summary>
-    public ValueTask<JszResponse?> ReadJszAsync(CancellationToken ct) => JszReader.ReadAsync(this, ct);
 
     public override bool CanRead => true;
     public override bool CanSeek => false;
