@@ -20,7 +20,7 @@ internal static class ConsumerMetrics
         for (int i = 0; i < items.Length; i++)
         {
             var c = items[i];
-            w.Sample(labels[i].Set, 1L, new("durable", c.Durable ? "true" : "false"), new("ack_policy", c.AckPolicy), new("deliver_policy", c.DeliverPolicy));
+            w.Sample(labels[i].Info(new("durable", c.Durable ? "true" : "false"), new("ack_policy", c.AckPolicy), new("deliver_policy", c.DeliverPolicy)), 1L);
         }
 
         Gauge(w, items, ids, "natsjs_consumer_pending_messages", "Messages in the stream not yet delivered to the consumer (num_pending).", c => c.PendingMessages);

@@ -16,8 +16,9 @@ public sealed class RenderCache
     private readonly Dictionary<AssetKey, AssetLabels> _assets = [];
     private readonly Dictionary<string, LabelRun> _runs = new(StringComparer.Ordinal);
     private int _generation;
+    private RenderAssets? _last;
 
-    private readonly record struct AssetKey(string Cluster, string Domain, string Account, string Stream, string? Consumer);
+    internal readonly record struct AssetKey(string Cluster, string Domain, string Account, string Stream, string? Consumer);
 
     /// <summary>Assets cached (streams and consumers), for tests and diagnostics.</summary>
     public int Count => _assets.Count;
@@ -33,17 +34,28 @@ public sealed class RenderCache
         for (int i = 0; i < streams.Count; i++) count += streams[i].Consumers.Count;
         var consumerLabels = new AssetLabels[count];
         int n = 0;
+        var last = _last;
         for (int i = 0; i < streams.Count; i++)
         {
             var st = streams[i];
-            var stream = Get(new AssetKey(st.Cluster, st.Domain, st.Account, st.Name, null), null, st);
+            // Polls list the same assets in the same order: try the last render's asset at this
+            // position (a few string compares) before the dictionary (hashing five strings).
+            var key = new AssetKey(st.Cluster, st.Domain, st.Account, st.Name, null);
+            var previous = last is not null && i < last.Streams.Length ? last.Streams[i] : null;
+            var stream = Get(key, previous, null, st);
             streamLabels[i] = stream;
             consumerStart[i] = n;
-            foreach (var c in st.Consumers)
-                consumerLabels[n++] = Get(new AssetKey(st.Cluster, st.Domain, st.Account, st.Name, c.Name), stream, st);
+            int lastFirst = 0, lastCount = 0;
+            if (ReferenceEquals(stream, previous))
+            {
+                lastFirst = last!.ConsumerStart[i];
+                lastCount = last.ConsumerStart[i + 1] - lastFirst;
+            }
+            for (int j = 0; j < st.Consumers.Count; j++)
+                consumerLabels[n++] = Get(key with { Consumer = st.Consumers[j].Name }, j < lastCount ? last!.Consumers[lastFirst + j] : null, stream, st);
         }
         consumerStart[streams.Count] = n;
-        return new RenderAssets(streamLabels, consumerLabels, consumerStart, this);
+        return _last = new RenderAssets(streamLabels, consumerLabels, consumerStart, this);
     }
 
     /// <summary>The run named <paramref name="name"/>, emptied, its arrays kept from the last render.</summary>
@@ -64,12 +76,13 @@ public sealed class RenderCache
         }
     }
 
-    private AssetLabels Get(AssetKey key, AssetLabels? stream, StreamView st)
+    private AssetLabels Get(AssetKey key, AssetLabels? previous, AssetLabels? stream, StreamView st)
     {
-        if (!_assets.TryGetValue(key, out var labels))
+        var labels = previous is not null && previous.Key == key ? previous : null;
+        if (labels is null && !_assets.TryGetValue(key, out labels))
         {
             var set = stream is null ? new LabelSet(StreamMetrics.Labels(st)) : stream.Set.With(new Label("consumer", key.Consumer!));
-            _assets[key] = labels = new AssetLabels(set);
+            _assets[key] = labels = new AssetLabels(set, key);
         }
         labels.Generation = _generation;
         return labels;
@@ -80,9 +93,12 @@ public sealed class RenderCache
 internal sealed record RenderAssets(AssetLabels[] Streams, AssetLabels[] Consumers, int[] ConsumerStart, RenderCache Cache);
 
 /// <summary>One asset's identity labels, and that identity followed by one more label (peer, source), each encoded once.</summary>
-internal sealed class AssetLabels(LabelSet set)
+internal sealed class AssetLabels(LabelSet set, RenderCache.AssetKey key = default)
 {
     public LabelSet Set { get; } = set;
+
+    /// <summary>The strings the labels are made of (default for a meta group's, which are not cached).</summary>
+    internal RenderCache.AssetKey Key { get; } = key;
 
     /// <summary>The render that last used this asset (RenderCache's counter).</summary>
     internal int Generation;
@@ -107,6 +123,20 @@ internal sealed class AssetLabels(LabelSet set)
         var set = Set.With(new Label(name, value));
         _more[_count++] = (name, value, set, Generation);
         return set;
+    }
+
+    private LabelSet? _info;
+    private Label[] _infoLabels = [];
+
+    /// <summary>The identity followed by the asset's metadata labels (its info series), encoded again only when they change.</summary>
+    public LabelSet Info(params ReadOnlySpan<Label> labels)
+    {
+        if (_info is null || !labels.SequenceEqual(_infoLabels))
+        {
+            _info = Set.With(labels);
+            _infoLabels = labels.ToArray();
+        }
+        return _info;
     }
 
     /// <summary>Forgets the extra sets the current render did not use (a peer moved away, a source removed).</summary>

@@ -13,7 +13,7 @@ internal static class StreamMetrics
         foreach (var l in labels) sets.Add(l.Set);
         w.Family("natsjs_stream_info", MetricType.Gauge, "Stream metadata; always 1.");
         for (int i = 0; i < streams.Count; i++)
-            w.Sample(labels[i].Set, 1L, new("storage", streams[i].Storage), new("retention", streams[i].Retention));
+            w.Sample(labels[i].Info(new("storage", streams[i].Storage), new("retention", streams[i].Retention)), 1L);
 
         Gauge(w, streams, sets, "natsjs_stream_messages", "Messages in the stream (from the stream leader).", v => v.Messages);
         Gauge(w, streams, sets, "natsjs_stream_bytes", "Bytes of messages in the stream (one replica's worth).", v => v.Bytes);
