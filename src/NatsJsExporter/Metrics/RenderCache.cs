@@ -66,6 +66,15 @@ public sealed class RenderCache
         return run;
     }
 
+    private double?[] _values = [];
+
+    /// <summary>A scratch array of at least <paramref name="length"/> values, reused from render to render (contents undefined).</summary>
+    internal double?[] Values(int length)
+    {
+        if (_values.Length < length) _values = new double?[length];
+        return _values;
+    }
+
     /// <summary>Drops the assets (and their peer/source sets) the render just finished did not use.</summary>
     internal void End()
     {
