@@ -59,6 +59,6 @@ internal static class ConsumerMetrics
             var ps = items[i].Peers;
             for (int j = 0; j < ps.Count; j++) w.Sample(peers[k++], ps[j].IsLeader);
         }
-        MetaMetrics.PeerFamilies(w, "natsjs_consumer_peer", "consumer replica", items, c => c.Peers, peers);
+        MetaMetrics.PeerFamilies(w, "natsjs_consumer_peer", "consumer replica", items, c => c.Peers, peers, assets.Cache.Values(4 * peers.Count));
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using NatsJsExporter.Snapshot;
 
 namespace NatsJsExporter.Metrics;
@@ -34,7 +35,8 @@ internal static class MetaMetrics
         foreach (var g in groups) w.Sample(g.LeaderChanges, Labels(g));
 
         var labels = groups.Select(g => new AssetLabels(new LabelSet(Labels(g)))).ToArray();
-        PeerFamilies(w, "natsjs_meta_peer", "meta group peer", groups, g => g.Peers, PeerRun(new LabelRun(), groups, g => g.Peers, labels));
+        var peers = PeerRun(new LabelRun(), groups, g => g.Peers, labels);
+        PeerFamilies(w, "natsjs_meta_peer", "meta group peer", groups, g => g.Peers, peers, new double?[4 * peers.Count]);
     }
 
     /// <summary>
@@ -55,25 +57,34 @@ internal static class MetaMetrics
         return run;
     }
 
-    /// <summary>The four per-peer health families shared by the meta group, streams and consumers; <paramref name="peerLabels"/> from <see cref="PeerRun"/>.</summary>
-    internal static void PeerFamilies<TGroup>(ExpositionWriter w, string prefix, string what, IReadOnlyList<TGroup> groups,
-        Func<TGroup, IReadOnlyList<PeerView>> peers, LabelRun peerLabels)
-    {
-        void Family(string suffix, string help, Func<PeerView, double?> value)
-        {
-            w.Family(prefix + suffix, MetricType.Gauge, help);
-            int k = 0;
-            for (int i = 0; i < groups.Count; i++)
-            {
-                var ps = peers(groups[i]);
-                for (int j = 0; j < ps.Count; j++, k++)
-                    if (value(ps[j]) is { } v) w.Sample(peerLabels[k], v);
-            }
-        }
+    private static readonly (string Suffix, string Help, Func<PeerView, double?> Value)[] PeerGauges =
+    [
+        ("_current", "1 if the {0} is current with its leader, 0 if outdated (as reported by the group leader).", p => p.Current is { } c ? (c ? 1 : 0) : null),
+        ("_offline", "1 if the group leader reports the {0} offline.", p => p.Offline is { } o ? (o ? 1 : 0) : null),
+        ("_last_seen_seconds", "Seconds since the group leader last heard from the {0} (0 on the leader).", p => p.LastSeenSeconds),
+        ("_lag", "Raft log entries the {0} is behind its leader.", p => p.Lag),
+    ];
 
-        Family("_current", $"1 if the {what} is current with its leader, 0 if outdated (as reported by the group leader).", p => p.Current is { } c ? (c ? 1 : 0) : null);
-        Family("_offline", $"1 if the group leader reports the {what} offline.", p => p.Offline is { } o ? (o ? 1 : 0) : null);
-        Family("_last_seen_seconds", $"Seconds since the group leader last heard from the {what} (0 on the leader).", p => p.LastSeenSeconds);
-        Family("_lag", $"Raft log entries the {what} is behind its leader.", p => p.Lag);
+    /// <summary>
+    /// The four per-peer health families shared by the meta group, streams and consumers; <paramref name="peerLabels"/>
+    /// from <see cref="PeerRun"/>, <paramref name="values"/> a scratch array of at least 4 values per peer.
+    /// </summary>
+    internal static void PeerFamilies<TGroup>(ExpositionWriter w, string prefix, string what, IReadOnlyList<TGroup> groups,
+        Func<TGroup, IReadOnlyList<PeerView>> peers, LabelRun peerLabels, double?[] values)
+    {
+        // Gathered peer by peer, then written family by family: each PeerView is visited once, not once per family.
+        int n = peerLabels.Count, k = 0;
+        for (int i = 0; i < groups.Count; i++)
+        {
+            var ps = peers(groups[i]);
+            for (int j = 0; j < ps.Count; j++, k++)
+                for (int f = 0; f < PeerGauges.Length; f++) values[f * n + k] = PeerGauges[f].Value(ps[j]);
+        }
+        for (int f = 0; f < PeerGauges.Length; f++)
+        {
+            w.Family(prefix + PeerGauges[f].Suffix, MetricType.Gauge, string.Format(CultureInfo.InvariantCulture, PeerGauges[f].Help, what));
+            for (k = 0; k < n; k++)
+                if (values[f * n + k] is { } v) w.Sample(peerLabels[k], v);
+        }
     }
 }
