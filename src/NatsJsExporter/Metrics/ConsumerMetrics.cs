@@ -41,7 +41,7 @@ internal static class ConsumerMetrics
 
         // Values gathered consumer by consumer, then written family by family: each ConsumerView
         // (30,000 objects scattered over the heap at 10,000 streams) is visited once, not once per family.
-        var values = assets.Cache.Values(Gauges.Length * items.Length);
+        var values = assets.Cache.Values("values", Gauges.Length * items.Length);
         for (int i = 0; i < items.Length; i++)
             for (int f = 0; f < Gauges.Length; f++) values[f * items.Length + i] = Gauges[f].Value(items[i]);
         for (int f = 0; f < Gauges.Length; f++)
@@ -59,6 +59,6 @@ internal static class ConsumerMetrics
             var ps = items[i].Peers;
             for (int j = 0; j < ps.Count; j++) w.Sample(peers[k++], ps[j].IsLeader);
         }
-        MetaMetrics.PeerFamilies(w, "natsjs_consumer_peer", "consumer replica", items, c => c.Peers, peers, assets.Cache.Values(4 * peers.Count));
+        MetaMetrics.PeerFamilies(w, "natsjs_consumer_peer", "consumer replica", items, c => c.Peers, peers, assets.Cache.Values("values", 4 * peers.Count));
     }
 }

@@ -66,13 +66,13 @@ public sealed class RenderCache
         return run;
     }
 
-    private double?[] _values = [];
+    private readonly Dictionary<string, double?[]> _values = new(StringComparer.Ordinal);
 
-    /// <summary>A scratch array of at least <paramref name="length"/> values, reused from render to render (contents undefined).</summary>
-    internal double?[] Values(int length)
+    /// <summary>The scratch array named <paramref name="name"/>, at least <paramref name="length"/> values, reused from render to render (contents undefined).</summary>
+    internal double?[] Values(string name, int length)
     {
-        if (_values.Length < length) _values = new double?[length];
-        return _values;
+        if (!_values.TryGetValue(name, out var values) || values.Length < length) _values[name] = values = new double?[length];
+        return values;
     }
 
     /// <summary>Drops the assets (and their peer/source sets) the render just finished did not use.</summary>

@@ -40,7 +40,7 @@ internal static class StreamMetrics
             var ps = streams[i].Peers;
             for (int j = 0; j < ps.Count; j++) w.Sample(peers[k++], ps[j].IsLeader);
         }
-        MetaMetrics.PeerFamilies(w, "natsjs_stream_peer", "stream replica", streams, v => v.Peers, peers, assets.Cache.Values(4 * peers.Count));
+        MetaMetrics.PeerFamilies(w, "natsjs_stream_peer", "stream replica", streams, v => v.Peers, peers, assets.Cache.Values("values", 4 * peers.Count));
 
         SourceFamilies(w, streams, labels);
     }
