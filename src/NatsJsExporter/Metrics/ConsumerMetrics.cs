@@ -51,14 +51,8 @@ internal static class ConsumerMetrics
                 if (values[f * items.Length + i] is { } x) w.Sample(ids[i], x);
         }
 
-        var peers = MetaMetrics.PeerRun(assets.Cache.Run("consumer_peer", 3 * items.Length), items, c => c.Peers, labels);
-        w.Family("natsjs_consumer_peer_is_leader", MetricType.Gauge, "1 on the peer that leads the consumer, 0 on the other replicas.");
-        int k = 0;
-        for (int i = 0; i < items.Length; i++)
-        {
-            var ps = items[i].Peers;
-            for (int j = 0; j < ps.Count; j++) w.Sample(peers[k++], ps[j].IsLeader);
-        }
-        MetaMetrics.PeerFamilies(w, "natsjs_consumer_peer", "consumer replica", items, c => c.Peers, peers, assets.Cache.Values("values", 4 * peers.Count));
+        var peers = MetaMetrics.PeerRun(assets.Cache.Run("consumer_peer", 3 * items.Length), n => assets.Cache.Values("peers", n), items, c => c.Peers, labels);
+        MetaMetrics.IsLeaderFamily(w, "natsjs_consumer_peer_is_leader", "1 on the peer that leads the consumer, 0 on the other replicas.", peers);
+        MetaMetrics.PeerFamilies(w, "natsjs_consumer_peer", "consumer replica", peers);
     }
 }

@@ -32,15 +32,9 @@ internal static class StreamMetrics
         w.Family("natsjs_stream_leader_changes_total", MetricType.Counter, "Stream leader changes seen by this exporter (starts at 0 when the exporter starts).");
         for (int i = 0; i < streams.Count; i++) w.Sample(sets[i], streams[i].LeaderChanges);
 
-        var peers = MetaMetrics.PeerRun(assets.Cache.Run("stream_peer", 3 * streams.Count), streams, v => v.Peers, labels);
-        w.Family("natsjs_stream_peer_is_leader", MetricType.Gauge, "1 on the peer that leads the stream, 0 on the other replicas.");
-        int k = 0;
-        for (int i = 0; i < streams.Count; i++)
-        {
-            var ps = streams[i].Peers;
-            for (int j = 0; j < ps.Count; j++) w.Sample(peers[k++], ps[j].IsLeader);
-        }
-        MetaMetrics.PeerFamilies(w, "natsjs_stream_peer", "stream replica", streams, v => v.Peers, peers, assets.Cache.Values("values", 4 * peers.Count));
+        var peers = MetaMetrics.PeerRun(assets.Cache.Run("stream_peer", 3 * streams.Count), n => assets.Cache.Values("peers", n), streams, v => v.Peers, labels);
+        MetaMetrics.IsLeaderFamily(w, "natsjs_stream_peer_is_leader", "1 on the peer that leads the stream, 0 on the other replicas.", peers);
+        MetaMetrics.PeerFamilies(w, "natsjs_stream_peer", "stream replica", peers);
 
         SourceFamilies(w, streams, labels);
     }
