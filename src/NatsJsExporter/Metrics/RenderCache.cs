@@ -20,6 +20,9 @@ public sealed class RenderCache
 
     internal readonly record struct AssetKey(string Cluster, string Domain, string Account, string Stream, string? Consumer);
 
+    /// <summary>Used for one render only (the overload without a cache): nothing to trim or drop afterwards.</summary>
+    internal bool Transient { get; init; }
+
     /// <summary>Assets cached (streams and consumers), for tests and diagnostics.</summary>
     public int Count => _assets.Count;
 
@@ -78,6 +81,8 @@ public sealed class RenderCache
     /// <summary>Drops the assets (and their peer/source sets) the render just finished did not use.</summary>
     internal void End()
     {
+        if (Transient) return;
+        foreach (var run in _runs.Values) run.TrimExcess();
         foreach (var (key, labels) in _assets)
         {
             if (labels.Generation != _generation) _assets.Remove(key);
@@ -173,13 +178,21 @@ internal sealed class LabelRun
 
     public int Count { get; private set; }
 
-    /// <summary>Empties the run, making room for <paramref name="count"/> sets (about 128 bytes each: a consumer's identity and peer).</summary>
+    /// <summary>Empties the run, making room for <paramref name="count"/> sets (at most 128 bytes each, as a consumer's identity and peer; trimmed after the render).</summary>
     public void Clear(int count)
     {
         Count = 0;
         _length = 0;
-        if (_ends.Length < count) _ends = new int[count];
-        if (_bytes.Length < count * 128L) _bytes = GC.AllocateUninitializedArray<byte>((int)Math.Min(count * 128L, Array.MaxLength));
+        if (_ends.Length != 0) return; // later renders reuse the last one's (trimmed) arrays, growing only if more is needed
+        _ends = new int[Math.Max(count, 16)];
+        _bytes = GC.AllocateUninitializedArray<byte>((int)Math.Min(Math.Max(count, 16) * 128L, Array.MaxLength));
+    }
+
+    /// <summary>Shrinks the arrays to what this render used when they are much larger (the first render's estimate), so the cache holds no slack.</summary>
+    public void TrimExcess()
+    {
+        if (_bytes.Length > _length + _length / 8 + 4096) Array.Resize(ref _bytes, _length);
+        if (_ends.Length > Count + Count / 8 + 256) Array.Resize(ref _ends, Count);
     }
 
     public void Add(LabelSet set)
