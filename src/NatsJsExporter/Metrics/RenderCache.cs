@@ -8,7 +8,9 @@ namespace NatsJsExporter.Metrics;
 /// identity+peer sets that otherwise would be UTF-8-encoded and escape-checked again on every
 /// render. Keyed by the strings the labels are made of, so a cached set always holds exactly the
 /// bytes a fresh encoding would (the output never depends on the cache); entries not used by the
-/// last render are dropped. One render at a time: pass it to
+/// last render are dropped. Also keeps the per-render scratch arrays (label runs, gathered values),
+/// so a steady-state render allocates little beyond its output buffer; at 10,000 streams it holds
+/// ~80 MB between polls. One render at a time: pass it to
 /// <see cref="MetricsRenderer.RenderMemory(ClusterSnapshot, string, RenderCache, bool, int)"/> from a single caller.
 /// </summary>
 public sealed class RenderCache
