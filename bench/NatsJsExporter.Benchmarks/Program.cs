@@ -203,8 +203,13 @@ static partial class Program
     {
         if (Environment.GetEnvironmentVariable("RENDER_REPS") is { } r) reps = int.Parse(r, System.Globalization.CultureInfo.InvariantCulture);
         int hint = MetricsRenderer.RenderMemory(snap, "bench").Length;
+        long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         var cache = new RenderCache();
-        MetricsRenderer.RenderMemory(snap, "bench", cache, sizeHint: hint); // fills the cache, as the poller's first poll does
+        var first = MetricsRenderer.RenderMemory(snap, "bench", cache, sizeHint: hint); // fills the cache, as the poller's first poll does
+        long held = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+        if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray(first, out var segment)) held -= segment.Array!.Length;
+        Console.WriteLine($"RenderCache holds {held / 1048576.0:0.0} MB live ({cache.Count:N0} assets)");
+        GC.KeepAlive(first);
         var runs = new[] { new List<(double Cpu, long Alloc)>(), new List<(double Cpu, long Alloc)>() };
         for (int i = 0; i < reps; i++)
         {

@@ -14,7 +14,7 @@ public static class MetricsRenderer
     /// previous render's size, so a large cluster's buffer is allocated once at about the right size.
     /// </summary>
     public static ReadOnlyMemory<byte> RenderMemory(ClusterSnapshot snapshot, string version, bool includeExporter = true, int sizeHint = 0) =>
-        RenderMemory(snapshot, version, new RenderCache(), includeExporter, sizeHint);
+        RenderMemory(snapshot, version, new RenderCache { Transient = true }, includeExporter, sizeHint);
 
     /// <summary>
     /// As above, reusing the labels encoded by earlier renders through <paramref name="cache"/> (the

@@ -5,6 +5,23 @@ namespace NatsJsExporter.Metrics;
 /// <summary>One series set per stream (not per replica): the `nats stream report` columns, its replicas, sources and mirror.</summary>
 internal static class StreamMetrics
 {
+    private static readonly (string Name, string Help, Func<StreamView, double?> Value)[] Gauges =
+    [
+        ("natsjs_stream_messages", "Messages in the stream (from the stream leader).", v => v.Messages),
+        ("natsjs_stream_bytes", "Bytes of messages in the stream (one replica's worth).", v => v.Bytes),
+        ("natsjs_stream_first_seq", "First sequence number in the stream.", v => v.FirstSeq),
+        ("natsjs_stream_last_seq", "Last sequence number in the stream.", v => v.LastSeq),
+        ("natsjs_stream_consumers", "Consumers on the stream.", v => v.ConsumerCount),
+        ("natsjs_stream_deleted_messages", "Messages deleted from the middle of the stream (interior deletes).", v => v.DeletedMessages),
+        ("natsjs_stream_lost_messages", "Messages the stream lost (e.g. damaged storage).", v => v.LostMessages),
+        ("natsjs_stream_lost_bytes", "Bytes the stream lost.", v => v.LostBytes),
+        ("natsjs_stream_subjects", "Distinct subjects holding messages in the stream.", v => v.Subjects),
+        ("natsjs_stream_replicas_configured", "Replicas the stream is configured for.", v => v.ReplicasConfigured),
+        ("natsjs_stream_max_bytes", "The stream's max_bytes limit (absent when unlimited).", v => v.MaxBytes),
+        ("natsjs_stream_max_messages", "The stream's max_msgs limit (absent when unlimited).", v => v.MaxMessages),
+        ("natsjs_stream_has_leader", "1 if the stream's Raft group has a leader.", v => v.HasLeader ? 1 : 0),
+    ];
+
     public static void Write(ExpositionWriter w, ClusterSnapshot s, RenderAssets assets)
     {
         var streams = s.Streams;
@@ -13,34 +30,25 @@ internal static class StreamMetrics
         foreach (var l in labels) sets.Add(l.Set);
         w.Family("natsjs_stream_info", MetricType.Gauge, "Stream metadata; always 1.");
         for (int i = 0; i < streams.Count; i++)
-            w.Sample(labels[i].Set, 1L, new("storage", streams[i].Storage), new("retention", streams[i].Retention));
+            w.Sample(labels[i].Info(new("storage", streams[i].Storage), new("retention", streams[i].Retention)), 1L);
 
-        Gauge(w, streams, sets, "natsjs_stream_messages", "Messages in the stream (from the stream leader).", v => v.Messages);
-        Gauge(w, streams, sets, "natsjs_stream_bytes", "Bytes of messages in the stream (one replica's worth).", v => v.Bytes);
-        Gauge(w, streams, sets, "natsjs_stream_first_seq", "First sequence number in the stream.", v => v.FirstSeq);
-        Gauge(w, streams, sets, "natsjs_stream_last_seq", "Last sequence number in the stream.", v => v.LastSeq);
-        Gauge(w, streams, sets, "natsjs_stream_consumers", "Consumers on the stream.", v => v.ConsumerCount);
-        Gauge(w, streams, sets, "natsjs_stream_deleted_messages", "Messages deleted from the middle of the stream (interior deletes).", v => v.DeletedMessages);
-        Gauge(w, streams, sets, "natsjs_stream_lost_messages", "Messages the stream lost (e.g. damaged storage).", v => v.LostMessages);
-        Gauge(w, streams, sets, "natsjs_stream_lost_bytes", "Bytes the stream lost.", v => v.LostBytes);
-        Gauge(w, streams, sets, "natsjs_stream_subjects", "Distinct subjects holding messages in the stream.", v => v.Subjects);
-        Gauge(w, streams, sets, "natsjs_stream_replicas_configured", "Replicas the stream is configured for.", v => v.ReplicasConfigured);
-        Gauge(w, streams, sets, "natsjs_stream_max_bytes", "The stream's max_bytes limit (absent when unlimited).", v => v.MaxBytes);
-        Gauge(w, streams, sets, "natsjs_stream_max_messages", "The stream's max_msgs limit (absent when unlimited).", v => v.MaxMessages);
-        Gauge(w, streams, sets, "natsjs_stream_has_leader", "1 if the stream's Raft group has a leader.", v => v.HasLeader ? 1 : 0);
+        // Gathered stream by stream, then written family by family (each StreamView visited once, not once per family).
+        var values = assets.Cache.Values("values", Gauges.Length * streams.Count);
+        for (int i = 0; i < streams.Count; i++)
+            for (int f = 0; f < Gauges.Length; f++) values[f * streams.Count + i] = Gauges[f].Value(streams[i]);
+        for (int f = 0; f < Gauges.Length; f++)
+        {
+            w.Family(Gauges[f].Name, MetricType.Gauge, Gauges[f].Help);
+            for (int i = 0; i < streams.Count; i++)
+                if (values[f * streams.Count + i] is { } x) w.Sample(sets[i], x);
+        }
 
         w.Family("natsjs_stream_leader_changes_total", MetricType.Counter, "Stream leader changes seen by this exporter (starts at 0 when the exporter starts).");
         for (int i = 0; i < streams.Count; i++) w.Sample(sets[i], streams[i].LeaderChanges);
 
-        var peers = MetaMetrics.PeerRun(assets.Cache.Run("stream_peer", 3 * streams.Count), streams, v => v.Peers, labels);
-        w.Family("natsjs_stream_peer_is_leader", MetricType.Gauge, "1 on the peer that leads the stream, 0 on the other replicas.");
-        int k = 0;
-        for (int i = 0; i < streams.Count; i++)
-        {
-            var ps = streams[i].Peers;
-            for (int j = 0; j < ps.Count; j++) w.Sample(peers[k++], ps[j].IsLeader);
-        }
-        MetaMetrics.PeerFamilies(w, "natsjs_stream_peer", "stream replica", streams, v => v.Peers, peers);
+        var peers = MetaMetrics.PeerRun(assets.Cache.Run("stream_peer", 3 * streams.Count), n => assets.Cache.Values("peers", n), streams, v => v.Peers, labels);
+        MetaMetrics.IsLeaderFamily(w, "natsjs_stream_peer_is_leader", "1 on the peer that leads the stream, 0 on the other replicas.", peers);
+        MetaMetrics.PeerFamilies(w, "natsjs_stream_peer", "stream replica", peers);
 
         SourceFamilies(w, streams, labels);
     }
@@ -49,13 +57,6 @@ internal static class StreamMetrics
     internal static Label[] Labels(StreamView v) => v.Domain.Length == 0
         ? [new("cluster", v.Cluster), new("account", v.Account), new("stream", v.Name)]
         : [new("cluster", v.Cluster), new("domain", v.Domain), new("account", v.Account), new("stream", v.Name)];
-
-    private static void Gauge(ExpositionWriter w, IReadOnlyList<StreamView> streams, LabelRun sets, string name, string help, Func<StreamView, double?> value)
-    {
-        w.Family(name, MetricType.Gauge, help);
-        for (int i = 0; i < streams.Count; i++)
-            if (value(streams[i]) is { } x) w.Sample(sets[i], x);
-    }
 
     private static void SourceFamilies(ExpositionWriter w, IReadOnlyList<StreamView> streams, AssetLabels[] labels)
     {
