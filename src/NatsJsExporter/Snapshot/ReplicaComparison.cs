@@ -140,8 +140,8 @@ public static class ReplicaComparison
         StreamStateDto? leader = null;
         if (hasLeader && leaderName == stateFrom)
         {
-            foreach (var c in copies)
-                if (c.Server == leaderName) { leader = c.Item.State; break; }
+            for (int i = 0; i < copies.Count; i++)
+                if (copies[i].Server == leaderName) { leader = copies[i].Item.State; break; }
         }
         var prior = old?.Replicas;
         var views = new StreamReplicaView[copies.Count];
@@ -198,8 +198,9 @@ public static class ReplicaComparison
         ConsumerView? old = null;
         if (oldStream is not null)
         {
-            foreach (var o in oldStream.Consumers)
-                if (o.Name == name) { old = o; break; }
+            var before = oldStream.Consumers;
+            for (int i = 0; i < before.Count; i++)
+                if (before[i].Name == name) { old = before[i]; break; }
         }
         var prior = old?.Replicas;
         var views = new ConsumerReplicaView[foundCount];
@@ -282,15 +283,15 @@ public static class ReplicaComparison
     // The previous poll's copy by server: a replica list is short, so a scan, no index.
     private static StreamReplicaView? ByServer(IReadOnlyList<StreamReplicaView> items, string server)
     {
-        foreach (var i in items)
-            if (i.Server == server) return i;
+        for (int i = 0; i < items.Count; i++)
+            if (items[i].Server == server) return items[i];
         return null;
     }
 
     private static ConsumerReplicaView? ByServer(IReadOnlyList<ConsumerReplicaView> items, string server)
     {
-        foreach (var i in items)
-            if (i.Server == server) return i;
+        for (int i = 0; i < items.Count; i++)
+            if (items[i].Server == server) return items[i];
         return null;
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using NatsJsExporter.Options;
 using NatsJsExporter.Model;
 using NatsJsExporter.Sources;
@@ -143,7 +144,7 @@ public static class SnapshotBuilder
                 .Select(r => new ReplicaReport<MetaClusterDto>(r.ServerName!, true, r.Jsz!.MetaCluster!,
                     new ClusterInfoDto { Name = ClusterOf(r), Leader = r.Jsz.MetaCluster!.Leader, Replicas = r.Jsz.MetaCluster.Replicas }, 0))
                 .ToList();
-            var res = ReplicaGroup.Resolve(replicas, known);
+            var res = ReplicaGroup.Resolve(CollectionsMarshal.AsSpan(replicas), known);
             // One meta group per super-cluster: labelled with the alphabetically first cluster name
             // among its members, counting members that did not answer this poll but whose cluster
             // is known, so the label does not move while one cluster is down.
@@ -206,7 +207,7 @@ public static class SnapshotBuilder
         int n = 0;
         foreach (var ((domain, account, name), replicas) in byKey)
         {
-            var res = ReplicaGroup.Resolve(replicas, known, strings);
+            var res = ReplicaGroup.Resolve(CollectionsMarshal.AsSpan(replicas), known, strings);
             if (res.Claimants.Count > 1)
                 conflicts.Add($"stream {DomainPrefix(domain)}{account}/{name}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
             if (res.Disbelieved is { Count: > 0 } d)
@@ -347,8 +348,8 @@ public static class SnapshotBuilder
         ReplicaComparison.ConsumerLookup? lookup = null;
         for (int g = 0; g < groups.Count; g++)
         {
-            var (name, replicas) = groups.Group(g);
-            var res = ReplicaGroup.Resolve(replicas, known, strings);
+            string name = groups.Name(g);
+            var res = ReplicaGroup.Resolve(groups.Replicas(g), known, strings);
             if (res.Claimants.Count > 1)
                 conflicts.Add($"consumer {DomainPrefix(domain)}{account}/{stream}/{name}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
             var ci = res.StateSource.Item;
@@ -436,10 +437,12 @@ public static class SnapshotBuilder
         }
 
         /// <summary>Group <paramref name="g"/>: its name and its replicas in the order they were added.</summary>
-        public (string Name, IReadOnlyList<ReplicaReport<ConsumerInfoDto>> Replicas) Group(int g)
+        public string Name(int g) => _names[g];
+
+        public ReadOnlySpan<ReplicaReport<ConsumerInfoDto>> Replicas(int g)
         {
             if (!_sortedValid) SortByGroup();
-            return (_names[g], new ArraySegment<ReplicaReport<ConsumerInfoDto>>(_sorted, _start[g], _start[g + 1] - _start[g]));
+            return _sorted.AsSpan(_start[g], _start[g + 1] - _start[g]);
         }
 
         // A stable counting sort by group: each group's replicas end up side by side, in added order.
