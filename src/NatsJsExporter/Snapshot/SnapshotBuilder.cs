@@ -155,7 +155,7 @@ public static class SnapshotBuilder
             if (res.Claimants.Count > 1)
                 conflicts.Add($"meta group {label}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
             var fromLeader = res.HasLeader && res.Leader == res.StateSource.Server ? res.StateSource.Item : null;
-            var (changes, lastKnown) = history.Observe("meta\u0000" + domain + "\u0000" + label, res.HasLeader ? res.Leader : null);
+            var (changes, lastKnown) = history.Observe(LeaderGroupKey.MetaGroup(domain, label), res.HasLeader ? res.Leader : null);
             result.Add(new MetaGroupView
             {
                 Cluster = label,
@@ -181,7 +181,16 @@ public static class SnapshotBuilder
         HashSet<string> reportsPaused, ReplicaComparison.Context? comparison, MergeStrings strings)
     {
         // A stream is (domain, account, name): two JetStream domains may hold equally named streams.
-        var byKey = new Dictionary<(string Domain, string Account, string Stream), List<ReplicaReport<StreamDetailDto>>>();
+        // Sized for the largest answer (every server usually lists most streams), so it never regrows.
+        int largest = 0;
+        foreach (var r in ok)
+        {
+            int count = 0;
+            foreach (var acc in r.Jsz!.AccountDetails ?? []) count += acc.StreamDetail?.Count ?? 0;
+            largest = Math.Max(largest, count);
+        }
+        var byKey = new Dictionary<(string Domain, string Account, string Stream), List<ReplicaReport<StreamDetailDto>>>(largest);
+        int initialCopies = Math.Min(ok.Count, 3); // R3, the usual replication, without regrowing
         foreach (var r in ok)
         {
             bool clustered = r.Jsz!.MetaCluster is not null;
@@ -193,9 +202,8 @@ public static class SnapshotBuilder
                 foreach (var sd in acc.StreamDetail ?? [])
                 {
                     if (sd.Name is null || !filter.IncludeStream(sd.Name)) continue;
-                    var key = (domain, acc.Name, sd.Name);
-                    if (!byKey.TryGetValue(key, out var list)) byKey[key] = list = [];
-                    list.Add(new ReplicaReport<StreamDetailDto>(r.ServerName!, clustered, sd, sd.Cluster, sd.State?.LastSeq ?? 0, metaLeaderKnown));
+                    ref var list = ref CollectionsMarshal.GetValueRefOrAddDefault(byKey, (domain, acc.Name, sd.Name), out _);
+                    (list ??= new List<ReplicaReport<StreamDetailDto>>(initialCopies)).Add(new ReplicaReport<StreamDetailDto>(r.ServerName!, clustered, sd, sd.Cluster, sd.State?.LastSeq ?? 0, metaLeaderKnown));
                 }
             }
         }
@@ -215,7 +223,7 @@ public static class SnapshotBuilder
             var sd = res.StateSource.Item;
             var cfg = sd.Config;
             var st = sd.State;
-            var (changes, lastKnown) = history.Observe("stream\u0000" + domain + "\u0000" + account + "\u0000" + name, res.HasLeader ? res.Leader : null);
+            var (changes, lastKnown) = history.Observe(LeaderGroupKey.Stream(domain, account, name), res.HasLeader ? res.Leader : null);
             var reporter = reporters[res.StateSource.Server];
             long replicasConfigured = cfg?.NumReplicas is > 0 ? cfg.NumReplicas : 1;
             // Replica comparison (replicated streams only), from the copies grouped here.
@@ -290,7 +298,7 @@ public static class SnapshotBuilder
         {
             if (present.Contains((old.Domain, old.Account, old.Name)) || old.Peers.Count == 0) continue;
             if (!old.Peers.All(p => failed.Contains(p.Name))) continue;
-            var (changes, lastKnown) = history.Observe("stream\u0000" + old.Domain + "\u0000" + old.Account + "\u0000" + old.Name, null);
+            var (changes, lastKnown) = history.Observe(LeaderGroupKey.Stream(old.Domain, old.Account, old.Name), null);
             carried.Add(old with
             {
                 Reachable = false,
