@@ -77,41 +77,25 @@ public static class ReplicaComparison
     private static readonly ServerVersion ConsumerFollowerState = new(2, 10, 0);
 
     /// <summary>
-    /// What one merge needs to compare replicas (null when the comparison is off): the previous
-    /// snapshot's streams by identity and which servers report a follower's own consumer state.
+    /// What one merge needs to compare replicas (null when the comparison is off): which servers
+    /// report a follower's own consumer state.
     /// <see cref="SnapshotBuilder"/> compares while it builds each stream from the replicas it has
     /// grouped, rather than walking every server's answer a second time.
     /// </summary>
     internal sealed class Context
     {
-        private readonly IReadOnlyList<StreamView>? _previous;
-        private Dictionary<(string, string, string), StreamView>? _before;
         private readonly Dictionary<string, bool> _followerStateKnown = new(StringComparer.Ordinal);
 
-        private Context(IReadOnlyList<ServerReport> ok, ClusterSnapshot? previous)
+        private Context(IReadOnlyList<ServerReport> ok)
         {
-            _previous = previous?.Streams;
             // Parsed once per server, not once per consumer replica.
             foreach (var r in ok)
                 if (r.ServerName is not null && !_followerStateKnown.ContainsKey(r.ServerName))
                     _followerStateKnown[r.ServerName] = ServerVersion.Parse(r.ServerVersion) is not { } v || v >= ConsumerFollowerState;
         }
 
-        public static Context? For(IReadOnlyList<ServerReport> ok, ClusterSnapshot? previous, SnapshotFilter filter) =>
-            filter.ReplicaComparison ? new Context(ok, previous) : null;
-
-        /// <summary>The stream as the previous snapshot had it while reachable, if it did.</summary>
-        public StreamView? Previous(string domain, string account, string name)
-        {
-            if (_previous is null || _previous.Count == 0) return null;
-            if (_before is null)
-            {
-                _before = new Dictionary<(string, string, string), StreamView>(_previous.Count);
-                foreach (var s in _previous)
-                    if (s.Reachable) _before.TryAdd((s.Domain, s.Account, s.Name), s);
-            }
-            return _before.GetValueOrDefault((domain, account, name));
-        }
+        public static Context? For(IReadOnlyList<ServerReport> ok, SnapshotFilter filter) =>
+            filter.ReplicaComparison ? new Context(ok) : null;
 
         public bool FollowerStateKnown(string server) => _followerStateKnown.GetValueOrDefault(server, true);
     }
@@ -177,10 +161,11 @@ public static class ReplicaComparison
 
     /// <summary>
     /// Each server's own copy of a replicated consumer's state beside its leader's; [] when fewer
-    /// than two copies list it. <paramref name="copies"/>: the stream's copies, one per server.
+    /// than two copies list it. <paramref name="copies"/>: the stream's copies, one per server;
+    /// <paramref name="old"/>: the consumer in the previous snapshot's (reachable) stream.
     /// </summary>
     internal static IReadOnlyList<ConsumerReplicaView> CompareConsumer(Context context, string name, bool hasLeader, string? leaderName, string stateFrom,
-        IReadOnlyList<ReplicaReport<StreamDetailDto>> copies, ConsumerLookup lookup, StreamView? oldStream)
+        IReadOnlyList<ReplicaReport<StreamDetailDto>> copies, ConsumerLookup lookup, ConsumerView? old)
     {
         // The copies' own entries of the consumer (the first of that name in each), found without
         // allocating for the usual handful of replicas.
@@ -195,13 +180,6 @@ public static class ReplicaComparison
             if (hasLeader && leaderName == stateFrom && leader is null && copies[i].Server == leaderName) leader = info;
         }
         if (foundCount <= 1) return [];
-        ConsumerView? old = null;
-        if (oldStream is not null)
-        {
-            var before = oldStream.Consumers;
-            for (int i = 0; i < before.Count; i++)
-                if (before[i].Name == name) { old = before[i]; break; }
-        }
         var prior = old?.Replicas;
         var views = new ConsumerReplicaView[foundCount];
         for (int k = 0; k < foundCount; k++)

@@ -52,8 +52,8 @@ public static class SnapshotBuilder
         // Servers that omit `paused` when false (2.11+): their consumers are unpaused, not unknown.
         var reportsPaused = ok.Where(r => JszFeatures.ReportsPaused(ServerVersion.Parse(r.ServerVersion)) && r.ServerName is not null)
             .Select(r => r.ServerName!).ToHashSet(StringComparer.Ordinal);
-        var comparison = ReplicaComparison.Context.For(ok, input.Previous, input.Filter);
-        var streams = BuildStreams(ok, known, history, input.Filter, conflicts, reportsPaused, comparison, new MergeStrings());
+        var comparison = ReplicaComparison.Context.For(ok, input.Filter);
+        var streams = BuildStreams(ok, known, history, input.Filter, conflicts, reportsPaused, comparison, new MergeStrings(), new PreviousStreams(input.Previous));
         streams = CarryUnreachable(streams, input.Previous, input.Reports, history, input.Filter);
         var accounts = BuildAccounts(ok, metaLeaders, streams, input.Filter);
 
@@ -178,7 +178,7 @@ public static class SnapshotBuilder
     // ---- streams and consumers ----------------------------------------------------------
 
     private static StreamView[] BuildStreams(List<ServerReport> ok, HashSet<string> known, LeaderHistory history, SnapshotFilter filter, List<string> conflicts,
-        HashSet<string> reportsPaused, ReplicaComparison.Context? comparison, MergeStrings strings)
+        HashSet<string> reportsPaused, ReplicaComparison.Context? comparison, MergeStrings strings, PreviousStreams previous)
     {
         // A stream is (domain, account, name): two JetStream domains may hold equally named streams.
         // Sized for the largest answer (every server usually lists most streams), so it never regrows.
@@ -228,13 +228,14 @@ public static class SnapshotBuilder
             long replicasConfigured = cfg?.NumReplicas is > 0 ? cfg.NumReplicas : 1;
             // Replica comparison (replicated streams only), from the copies grouped here.
             var copies = comparison is not null && replicasConfigured > 1 ? ReplicaComparison.OnePerServer(replicas) : null;
-            var old = copies is null ? null : comparison!.Previous(domain, account, name);
+            var old = previous.Find(domain, account, name);
 
             streams[n++] = new StreamView
             {
-                Domain = domain,
-                Account = account,
-                Name = name,
+                // The previous snapshot's equal strings: the one being served and this one share them.
+                Domain = old?.Domain ?? domain,
+                Account = old?.Account ?? account,
+                Name = old?.Name ?? name,
                 Cluster = strings.Get(sd.Cluster?.Name ?? (res.StateSource.ServerClustered ? ClusterOf(reporter) : "")),
                 Storage = strings.Get(cfg?.Storage ?? ""),
                 Retention = strings.Get(cfg?.Retention ?? ""),
@@ -261,6 +262,7 @@ public static class SnapshotBuilder
                 LastKnownLeader = lastKnown,
                 Monitor = MonitorThresholds.From(cfg?.Metadata, consumer: false),
                 Replicas = copies is null ? [] : ReplicaComparison.CompareStream(res.HasLeader, res.Leader, res.StateSource.Server, copies, old),
+
             };
         }
         Array.Sort(streams, (a, b) =>
@@ -357,13 +359,14 @@ public static class SnapshotBuilder
         for (int g = 0; g < groups.Count; g++)
         {
             string name = groups.Name(g);
+            var before = PreviousStreams.Consumer(old, name);
             var res = ReplicaGroup.Resolve(groups.Replicas(g), known, strings);
             if (res.Claimants.Count > 1)
                 conflicts.Add($"consumer {DomainPrefix(domain)}{account}/{stream}/{name}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
             var ci = res.StateSource.Item;
             result[g] = new ConsumerView
             {
-                Name = name,
+                Name = before?.Name ?? name,
                 Durable = IsDurable(ci),
                 AckPolicy = strings.Get(ci.Config?.AckPolicy ?? ""),
                 DeliverPolicy = strings.Get(ci.Config?.DeliverPolicy ?? ""),
@@ -384,11 +387,57 @@ public static class SnapshotBuilder
                 Peers = res.Peers,
                 Monitor = MonitorThresholds.From(ci.Config?.Metadata, consumer: true),
                 Replicas = copies is null ? [] : ReplicaComparison.CompareConsumer(comparison!, name, res.HasLeader, res.Leader, res.StateSource.Server,
-                    copies, lookup ??= new ReplicaComparison.ConsumerLookup(copies.Count), old),
+                    copies, lookup ??= new ReplicaComparison.ConsumerLookup(copies.Count), before),
             };
         }
         Array.Sort(result, (a, b) => string.CompareOrdinal(a.Name, b.Name));
         return result;
+    }
+
+    /// <summary>The previous snapshot's reachable streams by identity (the first of each), and their consumers by name.</summary>
+    private sealed class PreviousStreams(ClusterSnapshot? previous)
+    {
+        private Dictionary<(string, string, string), StreamView>? _byKey;
+
+        public StreamView? Find(string domain, string account, string name)
+        {
+            if (previous is null || previous.Streams.Count == 0) return null;
+            if (_byKey is null)
+            {
+                _byKey = new Dictionary<(string, string, string), StreamView>(previous.Streams.Count);
+                foreach (var s in previous.Streams)
+                    if (s.Reachable) _byKey.TryAdd((s.Domain, s.Account, s.Name), s);
+            }
+            return _byKey.GetValueOrDefault((domain, account, name));
+        }
+
+        /// <summary>The first consumer of that name: a scan of a few, a binary search of many (a snapshot's consumers are sorted by name).</summary>
+        public static ConsumerView? Consumer(StreamView? stream, string name)
+        {
+            var consumers = stream?.Consumers;
+            if (consumers is null || consumers.Count == 0) return null;
+            if (consumers.Count > 16)
+            {
+                int lo = 0, hi = consumers.Count - 1;
+                while (lo <= hi)
+                {
+                    int mid = lo + (hi - lo) / 2;
+                    int c = string.CompareOrdinal(consumers[mid].Name, name);
+                    if (c == 0)
+                    {
+                        // Names are unique in a merged stream; step back in case they are not.
+                        while (mid > 0 && consumers[mid - 1].Name == name) mid--;
+                        return consumers[mid];
+                    }
+                    if (c < 0) lo = mid + 1;
+                    else hi = mid - 1;
+                }
+            }
+            // Few consumers, or not found by the search (consumers not in order: not from a merge).
+            for (int i = 0; i < consumers.Count; i++)
+                if (consumers[i].Name == name) return consumers[i];
+            return null;
+        }
     }
 
     /// <summary>
