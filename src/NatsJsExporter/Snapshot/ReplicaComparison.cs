@@ -118,7 +118,7 @@ public static class ReplicaComparison
     }
 
     /// <summary>Each server's own copy of a replicated stream beside its leader's (<paramref name="copies"/>: one per server, in server order).</summary>
-    internal static StreamReplicaView[] CompareStream(bool hasLeader, string? leaderName, string? stateFrom,
+    internal static IReadOnlyList<StreamReplicaView> CompareStream(bool hasLeader, string? leaderName, string? stateFrom,
         IReadOnlyList<ReplicaReport<StreamDetailDto>> copies, StreamView? old)
     {
         StreamStateDto? leader = null;
@@ -140,7 +140,7 @@ public static class ReplicaComparison
             if (comparable)
                 difference = Differences("messages", own.Messages, leader!.Messages, "first_seq", own.FirstSeq, leader.FirstSeq, "bytes", own.Bytes, leader.Bytes);
             int streak = isLeader ? 0 : Streak(comparable, difference, was?.DisagreeingPolls ?? 0);
-            views[i] = new StreamReplicaView
+            views[i] = SameAsBefore(was, new StreamReplicaView
             {
                 Server = server,
                 IsLeader = isLeader,
@@ -153,10 +153,10 @@ public static class ReplicaComparison
                 DisagreeingPolls = streak,
                 Diverged = streak >= DivergedAfterPolls,
                 Difference = difference ?? (streak > 0 ? was?.Difference : null),
-            };
+            });
         }
         Array.Sort(views, (a, b) => string.CompareOrdinal(a.Server, b.Server));
-        return views;
+        return SameAsBefore(prior, views);
     }
 
     /// <summary>
@@ -208,7 +208,7 @@ public static class ReplicaComparison
                     "ack_floor consumer_seq", aConsumer, aConsumer > leadAckConsumer ? leadAckConsumer : aConsumer);
             }
             int streak = isLeader ? 0 : Streak(comparable, difference, was?.DisagreeingPolls ?? 0);
-            views[k] = new ConsumerReplicaView
+            views[k] = SameAsBefore(was, new ConsumerReplicaView
             {
                 Server = server,
                 IsLeader = isLeader,
@@ -223,10 +223,23 @@ public static class ReplicaComparison
                 DisagreeingPolls = streak,
                 Diverged = streak >= DivergedAfterPolls,
                 Difference = difference ?? (streak > 0 ? was?.Difference : null),
-            };
+            });
         }
         Array.Sort(views, (a, b) => string.CompareOrdinal(a.Server, b.Server));
-        return views;
+        return SameAsBefore(prior, views);
+    }
+
+    // An idle asset's replicas read the same every poll: the new snapshot then keeps the previous
+    // one's (immutable) views, so the snapshot being served and the next share them instead of
+    // holding two equal copies. Records compare by value; these views hold no lists.
+    private static T SameAsBefore<T>(T? was, T now) where T : class, IEquatable<T> => was is not null && now.Equals(was) ? was : now;
+
+    private static IReadOnlyList<T> SameAsBefore<T>(IReadOnlyList<T>? prior, T[] views) where T : class
+    {
+        if (prior is null || prior.Count != views.Length) return views;
+        for (int i = 0; i < views.Length; i++)
+            if (!ReferenceEquals(prior[i], views[i])) return views;
+        return prior;
     }
 
     /// <summary>
