@@ -262,7 +262,6 @@ public static class SnapshotBuilder
                 LastKnownLeader = lastKnown,
                 Monitor = MonitorThresholds.From(cfg?.Metadata, consumer: false),
                 Replicas = copies is null ? [] : ReplicaComparison.CompareStream(res.HasLeader, res.Leader, res.StateSource.Server, copies, old),
-
             };
         }
         Array.Sort(streams, (a, b) =>
