@@ -17,7 +17,7 @@ public sealed record ClusterSnapshot
     public RaftView Raft { get; init; } = RaftView.Empty;
     /// <summary>Leader changes per Raft group, kept across polls in which a group is missing (see <see cref="Snapshot.LeaderHistory"/>).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public IReadOnlyDictionary<string, LeaderHistoryEntry> LeaderHistory { get; init; } = new Dictionary<string, LeaderHistoryEntry>();
+    public IReadOnlyDictionary<LeaderGroupKey, LeaderHistoryEntry> LeaderHistory { get; init; } = new Dictionary<LeaderGroupKey, LeaderHistoryEntry>();
 
     /// <summary>Each server's own /healthz (see <see cref="ServerHealthView"/>); null when no server was asked.</summary>
     public IReadOnlyList<ServerHealthView>? Healthz { get; init; }

@@ -77,41 +77,25 @@ public static class ReplicaComparison
     private static readonly ServerVersion ConsumerFollowerState = new(2, 10, 0);
 
     /// <summary>
-    /// What one merge needs to compare replicas (null when the comparison is off): the previous
-    /// snapshot's streams by identity and which servers report a follower's own consumer state.
+    /// What one merge needs to compare replicas (null when the comparison is off): which servers
+    /// report a follower's own consumer state.
     /// <see cref="SnapshotBuilder"/> compares while it builds each stream from the replicas it has
     /// grouped, rather than walking every server's answer a second time.
     /// </summary>
     internal sealed class Context
     {
-        private readonly IReadOnlyList<StreamView>? _previous;
-        private Dictionary<(string, string, string), StreamView>? _before;
         private readonly Dictionary<string, bool> _followerStateKnown = new(StringComparer.Ordinal);
 
-        private Context(IReadOnlyList<ServerReport> ok, ClusterSnapshot? previous)
+        private Context(IReadOnlyList<ServerReport> ok)
         {
-            _previous = previous?.Streams;
             // Parsed once per server, not once per consumer replica.
             foreach (var r in ok)
                 if (r.ServerName is not null && !_followerStateKnown.ContainsKey(r.ServerName))
                     _followerStateKnown[r.ServerName] = ServerVersion.Parse(r.ServerVersion) is not { } v || v >= ConsumerFollowerState;
         }
 
-        public static Context? For(IReadOnlyList<ServerReport> ok, ClusterSnapshot? previous, SnapshotFilter filter) =>
-            filter.ReplicaComparison ? new Context(ok, previous) : null;
-
-        /// <summary>The stream as the previous snapshot had it while reachable, if it did.</summary>
-        public StreamView? Previous(string domain, string account, string name)
-        {
-            if (_previous is null || _previous.Count == 0) return null;
-            if (_before is null)
-            {
-                _before = new Dictionary<(string, string, string), StreamView>(_previous.Count);
-                foreach (var s in _previous)
-                    if (s.Reachable) _before.TryAdd((s.Domain, s.Account, s.Name), s);
-            }
-            return _before.GetValueOrDefault((domain, account, name));
-        }
+        public static Context? For(IReadOnlyList<ServerReport> ok, SnapshotFilter filter) =>
+            filter.ReplicaComparison ? new Context(ok) : null;
 
         public bool FollowerStateKnown(string server) => _followerStateKnown.GetValueOrDefault(server, true);
     }
@@ -134,14 +118,14 @@ public static class ReplicaComparison
     }
 
     /// <summary>Each server's own copy of a replicated stream beside its leader's (<paramref name="copies"/>: one per server, in server order).</summary>
-    internal static StreamReplicaView[] CompareStream(bool hasLeader, string? leaderName, string? stateFrom,
+    internal static IReadOnlyList<StreamReplicaView> CompareStream(bool hasLeader, string? leaderName, string? stateFrom,
         IReadOnlyList<ReplicaReport<StreamDetailDto>> copies, StreamView? old)
     {
         StreamStateDto? leader = null;
         if (hasLeader && leaderName == stateFrom)
         {
-            foreach (var c in copies)
-                if (c.Server == leaderName) { leader = c.Item.State; break; }
+            for (int i = 0; i < copies.Count; i++)
+                if (copies[i].Server == leaderName) { leader = copies[i].Item.State; break; }
         }
         var prior = old?.Replicas;
         var views = new StreamReplicaView[copies.Count];
@@ -156,7 +140,7 @@ public static class ReplicaComparison
             if (comparable)
                 difference = Differences("messages", own.Messages, leader!.Messages, "first_seq", own.FirstSeq, leader.FirstSeq, "bytes", own.Bytes, leader.Bytes);
             int streak = isLeader ? 0 : Streak(comparable, difference, was?.DisagreeingPolls ?? 0);
-            views[i] = new StreamReplicaView
+            views[i] = SameAsBefore(was, new StreamReplicaView
             {
                 Server = server,
                 IsLeader = isLeader,
@@ -169,18 +153,19 @@ public static class ReplicaComparison
                 DisagreeingPolls = streak,
                 Diverged = streak >= DivergedAfterPolls,
                 Difference = difference ?? (streak > 0 ? was?.Difference : null),
-            };
+            });
         }
         Array.Sort(views, (a, b) => string.CompareOrdinal(a.Server, b.Server));
-        return views;
+        return SameAsBefore(prior, views);
     }
 
     /// <summary>
     /// Each server's own copy of a replicated consumer's state beside its leader's; [] when fewer
-    /// than two copies list it. <paramref name="copies"/>: the stream's copies, one per server.
+    /// than two copies list it. <paramref name="copies"/>: the stream's copies, one per server;
+    /// <paramref name="old"/>: the consumer in the previous snapshot's (reachable) stream.
     /// </summary>
     internal static IReadOnlyList<ConsumerReplicaView> CompareConsumer(Context context, string name, bool hasLeader, string? leaderName, string stateFrom,
-        IReadOnlyList<ReplicaReport<StreamDetailDto>> copies, ConsumerLookup lookup, StreamView? oldStream)
+        IReadOnlyList<ReplicaReport<StreamDetailDto>> copies, ConsumerLookup lookup, ConsumerView? old)
     {
         // The copies' own entries of the consumer (the first of that name in each), found without
         // allocating for the usual handful of replicas.
@@ -195,12 +180,6 @@ public static class ReplicaComparison
             if (hasLeader && leaderName == stateFrom && leader is null && copies[i].Server == leaderName) leader = info;
         }
         if (foundCount <= 1) return [];
-        ConsumerView? old = null;
-        if (oldStream is not null)
-        {
-            foreach (var o in oldStream.Consumers)
-                if (o.Name == name) { old = o; break; }
-        }
         var prior = old?.Replicas;
         var views = new ConsumerReplicaView[foundCount];
         for (int k = 0; k < foundCount; k++)
@@ -229,7 +208,7 @@ public static class ReplicaComparison
                     "ack_floor consumer_seq", aConsumer, aConsumer > leadAckConsumer ? leadAckConsumer : aConsumer);
             }
             int streak = isLeader ? 0 : Streak(comparable, difference, was?.DisagreeingPolls ?? 0);
-            views[k] = new ConsumerReplicaView
+            views[k] = SameAsBefore(was, new ConsumerReplicaView
             {
                 Server = server,
                 IsLeader = isLeader,
@@ -244,10 +223,23 @@ public static class ReplicaComparison
                 DisagreeingPolls = streak,
                 Diverged = streak >= DivergedAfterPolls,
                 Difference = difference ?? (streak > 0 ? was?.Difference : null),
-            };
+            });
         }
         Array.Sort(views, (a, b) => string.CompareOrdinal(a.Server, b.Server));
-        return views;
+        return SameAsBefore(prior, views);
+    }
+
+    // An idle asset's replicas read the same every poll: the new snapshot then keeps the previous
+    // one's (immutable) views, so the snapshot being served and the next share them instead of
+    // holding two equal copies. Records compare by value; these views hold no lists.
+    private static T SameAsBefore<T>(T? was, T now) where T : class, IEquatable<T> => was is not null && now.Equals(was) ? was : now;
+
+    private static IReadOnlyList<T> SameAsBefore<T>(IReadOnlyList<T>? prior, T[] views) where T : class
+    {
+        if (prior is null || prior.Count != views.Length) return views;
+        for (int i = 0; i < views.Length; i++)
+            if (!ReferenceEquals(prior[i], views[i])) return views;
+        return prior;
     }
 
     /// <summary>
@@ -282,15 +274,15 @@ public static class ReplicaComparison
     // The previous poll's copy by server: a replica list is short, so a scan, no index.
     private static StreamReplicaView? ByServer(IReadOnlyList<StreamReplicaView> items, string server)
     {
-        foreach (var i in items)
-            if (i.Server == server) return i;
+        for (int i = 0; i < items.Count; i++)
+            if (items[i].Server == server) return items[i];
         return null;
     }
 
     private static ConsumerReplicaView? ByServer(IReadOnlyList<ConsumerReplicaView> items, string server)
     {
-        foreach (var i in items)
-            if (i.Server == server) return i;
+        for (int i = 0; i < items.Count; i++)
+            if (items[i].Server == server) return items[i];
         return null;
     }
 

@@ -23,10 +23,10 @@ internal readonly record struct GroupResolution<T>(
 /// </summary>
 internal static class ReplicaGroup
 {
-    public static GroupResolution<T> Resolve<T>(IReadOnlyList<ReplicaReport<T>> replicas, IReadOnlySet<string> knownServers, MergeStrings? strings = null)
+    public static GroupResolution<T> Resolve<T>(ReadOnlySpan<ReplicaReport<T>> replicas, IReadOnlySet<string> knownServers, MergeStrings? strings = null)
     {
         // Runs once per stream and consumer: the common case (one claimant, nobody disbelieved)
-        // allocates no list or set; groups have a handful of replicas, so the scans are short.
+        // allocates no list, set or enumerator; groups have a handful of replicas, so the scans are short.
 
         // Leader claims. A server restarted while its meta group has no leader can list itself as
         // leader of every group it hosts. When a server that does know its meta leader names a
@@ -62,6 +62,12 @@ internal static class ReplicaGroup
                 claimantCount > 1 ? claimants!.Select(c => c.Server).Order(StringComparer.Ordinal).ToArray() : [], disbelieved);
         }
 
+        return Leaderless(replicas.ToArray(), knownServers, strings, anyVouched, disbelieved);
+    }
+
+    private static GroupResolution<T> Leaderless<T>(ReplicaReport<T>[] replicas, IReadOnlySet<string> knownServers, MergeStrings? strings,
+        bool anyVouched, List<string>? disbelieved)
+    {
         // No leader answered. Keep state from the most advanced replica; trust the followers'
         // leader name only if that server is not one we poll (if we poll it, it would have said so).
         var source = replicas[0];
@@ -130,7 +136,7 @@ internal static class ReplicaGroup
     }
 
     /// <summary>Some replica whose server knows its meta leader names <paramref name="server"/> as the group's leader.</summary>
-    private static bool Vouched<T>(IReadOnlyList<ReplicaReport<T>> replicas, string server)
+    private static bool Vouched<T>(ReadOnlySpan<ReplicaReport<T>> replicas, string server)
     {
         foreach (var r in replicas)
             if (r.MetaLeaderKnown && !string.IsNullOrEmpty(r.Cluster?.Leader) && string.Equals(r.Cluster.Leader, server, StringComparison.Ordinal)) return true;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using NatsJsExporter.Options;
 using NatsJsExporter.Model;
 using NatsJsExporter.Sources;
@@ -51,8 +52,8 @@ public static class SnapshotBuilder
         // Servers that omit `paused` when false (2.11+): their consumers are unpaused, not unknown.
         var reportsPaused = ok.Where(r => JszFeatures.ReportsPaused(ServerVersion.Parse(r.ServerVersion)) && r.ServerName is not null)
             .Select(r => r.ServerName!).ToHashSet(StringComparer.Ordinal);
-        var comparison = ReplicaComparison.Context.For(ok, input.Previous, input.Filter);
-        var streams = BuildStreams(ok, known, history, input.Filter, conflicts, reportsPaused, comparison, new MergeStrings());
+        var comparison = ReplicaComparison.Context.For(ok, input.Filter);
+        var streams = BuildStreams(ok, known, history, input.Filter, conflicts, reportsPaused, comparison, new MergeStrings(), new PreviousStreams(input.Previous));
         streams = CarryUnreachable(streams, input.Previous, input.Reports, history, input.Filter);
         var accounts = BuildAccounts(ok, metaLeaders, streams, input.Filter);
 
@@ -143,7 +144,7 @@ public static class SnapshotBuilder
                 .Select(r => new ReplicaReport<MetaClusterDto>(r.ServerName!, true, r.Jsz!.MetaCluster!,
                     new ClusterInfoDto { Name = ClusterOf(r), Leader = r.Jsz.MetaCluster!.Leader, Replicas = r.Jsz.MetaCluster.Replicas }, 0))
                 .ToList();
-            var res = ReplicaGroup.Resolve(replicas, known);
+            var res = ReplicaGroup.Resolve(CollectionsMarshal.AsSpan(replicas), known);
             // One meta group per super-cluster: labelled with the alphabetically first cluster name
             // among its members, counting members that did not answer this poll but whose cluster
             // is known, so the label does not move while one cluster is down.
@@ -154,7 +155,7 @@ public static class SnapshotBuilder
             if (res.Claimants.Count > 1)
                 conflicts.Add($"meta group {label}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
             var fromLeader = res.HasLeader && res.Leader == res.StateSource.Server ? res.StateSource.Item : null;
-            var (changes, lastKnown) = history.Observe("meta\u0000" + domain + "\u0000" + label, res.HasLeader ? res.Leader : null);
+            var (changes, lastKnown) = history.Observe(LeaderGroupKey.MetaGroup(domain, label), res.HasLeader ? res.Leader : null);
             result.Add(new MetaGroupView
             {
                 Cluster = label,
@@ -177,10 +178,19 @@ public static class SnapshotBuilder
     // ---- streams and consumers ----------------------------------------------------------
 
     private static StreamView[] BuildStreams(List<ServerReport> ok, HashSet<string> known, LeaderHistory history, SnapshotFilter filter, List<string> conflicts,
-        HashSet<string> reportsPaused, ReplicaComparison.Context? comparison, MergeStrings strings)
+        HashSet<string> reportsPaused, ReplicaComparison.Context? comparison, MergeStrings strings, PreviousStreams previous)
     {
         // A stream is (domain, account, name): two JetStream domains may hold equally named streams.
-        var byKey = new Dictionary<(string Domain, string Account, string Stream), List<ReplicaReport<StreamDetailDto>>>();
+        // Sized for the largest answer (every server usually lists most streams), so it never regrows.
+        int largest = 0;
+        foreach (var r in ok)
+        {
+            int count = 0;
+            foreach (var acc in r.Jsz!.AccountDetails ?? []) count += acc.StreamDetail?.Count ?? 0;
+            largest = Math.Max(largest, count);
+        }
+        var byKey = new Dictionary<(string Domain, string Account, string Stream), List<ReplicaReport<StreamDetailDto>>>(largest);
+        int initialCopies = Math.Min(ok.Count, 3); // R3, the usual replication, without regrowing
         foreach (var r in ok)
         {
             bool clustered = r.Jsz!.MetaCluster is not null;
@@ -192,9 +202,8 @@ public static class SnapshotBuilder
                 foreach (var sd in acc.StreamDetail ?? [])
                 {
                     if (sd.Name is null || !filter.IncludeStream(sd.Name)) continue;
-                    var key = (domain, acc.Name, sd.Name);
-                    if (!byKey.TryGetValue(key, out var list)) byKey[key] = list = [];
-                    list.Add(new ReplicaReport<StreamDetailDto>(r.ServerName!, clustered, sd, sd.Cluster, sd.State?.LastSeq ?? 0, metaLeaderKnown));
+                    ref var list = ref CollectionsMarshal.GetValueRefOrAddDefault(byKey, (domain, acc.Name, sd.Name), out _);
+                    (list ??= new List<ReplicaReport<StreamDetailDto>>(initialCopies)).Add(new ReplicaReport<StreamDetailDto>(r.ServerName!, clustered, sd, sd.Cluster, sd.State?.LastSeq ?? 0, metaLeaderKnown));
                 }
             }
         }
@@ -206,7 +215,7 @@ public static class SnapshotBuilder
         int n = 0;
         foreach (var ((domain, account, name), replicas) in byKey)
         {
-            var res = ReplicaGroup.Resolve(replicas, known, strings);
+            var res = ReplicaGroup.Resolve(CollectionsMarshal.AsSpan(replicas), known, strings);
             if (res.Claimants.Count > 1)
                 conflicts.Add($"stream {DomainPrefix(domain)}{account}/{name}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
             if (res.Disbelieved is { Count: > 0 } d)
@@ -214,18 +223,19 @@ public static class SnapshotBuilder
             var sd = res.StateSource.Item;
             var cfg = sd.Config;
             var st = sd.State;
-            var (changes, lastKnown) = history.Observe("stream\u0000" + domain + "\u0000" + account + "\u0000" + name, res.HasLeader ? res.Leader : null);
+            var (changes, lastKnown) = history.Observe(LeaderGroupKey.Stream(domain, account, name), res.HasLeader ? res.Leader : null);
             var reporter = reporters[res.StateSource.Server];
             long replicasConfigured = cfg?.NumReplicas is > 0 ? cfg.NumReplicas : 1;
             // Replica comparison (replicated streams only), from the copies grouped here.
             var copies = comparison is not null && replicasConfigured > 1 ? ReplicaComparison.OnePerServer(replicas) : null;
-            var old = copies is null ? null : comparison!.Previous(domain, account, name);
+            var old = previous.Find(domain, account, name);
 
             streams[n++] = new StreamView
             {
-                Domain = domain,
-                Account = account,
-                Name = name,
+                // The previous snapshot's equal strings: the one being served and this one share them.
+                Domain = old?.Domain ?? domain,
+                Account = old?.Account ?? account,
+                Name = old?.Name ?? name,
                 Cluster = strings.Get(sd.Cluster?.Name ?? (res.StateSource.ServerClustered ? ClusterOf(reporter) : "")),
                 Storage = strings.Get(cfg?.Storage ?? ""),
                 Retention = strings.Get(cfg?.Retention ?? ""),
@@ -289,7 +299,7 @@ public static class SnapshotBuilder
         {
             if (present.Contains((old.Domain, old.Account, old.Name)) || old.Peers.Count == 0) continue;
             if (!old.Peers.All(p => failed.Contains(p.Name))) continue;
-            var (changes, lastKnown) = history.Observe("stream\u0000" + old.Domain + "\u0000" + old.Account + "\u0000" + old.Name, null);
+            var (changes, lastKnown) = history.Observe(LeaderGroupKey.Stream(old.Domain, old.Account, old.Name), null);
             carried.Add(old with
             {
                 Reachable = false,
@@ -347,14 +357,15 @@ public static class SnapshotBuilder
         ReplicaComparison.ConsumerLookup? lookup = null;
         for (int g = 0; g < groups.Count; g++)
         {
-            var (name, replicas) = groups.Group(g);
-            var res = ReplicaGroup.Resolve(replicas, known, strings);
+            string name = groups.Name(g);
+            var before = PreviousStreams.Consumer(old, name);
+            var res = ReplicaGroup.Resolve(groups.Replicas(g), known, strings);
             if (res.Claimants.Count > 1)
                 conflicts.Add($"consumer {DomainPrefix(domain)}{account}/{stream}/{name}: servers {string.Join(", ", res.Claimants)} all claim leadership; using {res.Leader}");
             var ci = res.StateSource.Item;
             result[g] = new ConsumerView
             {
-                Name = name,
+                Name = before?.Name ?? name,
                 Durable = IsDurable(ci),
                 AckPolicy = strings.Get(ci.Config?.AckPolicy ?? ""),
                 DeliverPolicy = strings.Get(ci.Config?.DeliverPolicy ?? ""),
@@ -375,11 +386,57 @@ public static class SnapshotBuilder
                 Peers = res.Peers,
                 Monitor = MonitorThresholds.From(ci.Config?.Metadata, consumer: true),
                 Replicas = copies is null ? [] : ReplicaComparison.CompareConsumer(comparison!, name, res.HasLeader, res.Leader, res.StateSource.Server,
-                    copies, lookup ??= new ReplicaComparison.ConsumerLookup(copies.Count), old),
+                    copies, lookup ??= new ReplicaComparison.ConsumerLookup(copies.Count), before),
             };
         }
         Array.Sort(result, (a, b) => string.CompareOrdinal(a.Name, b.Name));
         return result;
+    }
+
+    /// <summary>The previous snapshot's reachable streams by identity (the first of each), and their consumers by name.</summary>
+    private sealed class PreviousStreams(ClusterSnapshot? previous)
+    {
+        private Dictionary<(string, string, string), StreamView>? _byKey;
+
+        public StreamView? Find(string domain, string account, string name)
+        {
+            if (previous is null || previous.Streams.Count == 0) return null;
+            if (_byKey is null)
+            {
+                _byKey = new Dictionary<(string, string, string), StreamView>(previous.Streams.Count);
+                foreach (var s in previous.Streams)
+                    if (s.Reachable) _byKey.TryAdd((s.Domain, s.Account, s.Name), s);
+            }
+            return _byKey.GetValueOrDefault((domain, account, name));
+        }
+
+        /// <summary>The first consumer of that name: a scan of a few, a binary search of many (a snapshot's consumers are sorted by name).</summary>
+        public static ConsumerView? Consumer(StreamView? stream, string name)
+        {
+            var consumers = stream?.Consumers;
+            if (consumers is null || consumers.Count == 0) return null;
+            if (consumers.Count > 16)
+            {
+                int lo = 0, hi = consumers.Count - 1;
+                while (lo <= hi)
+                {
+                    int mid = lo + (hi - lo) / 2;
+                    int c = string.CompareOrdinal(consumers[mid].Name, name);
+                    if (c == 0)
+                    {
+                        // Names are unique in a merged stream; step back in case they are not.
+                        while (mid > 0 && consumers[mid - 1].Name == name) mid--;
+                        return consumers[mid];
+                    }
+                    if (c < 0) lo = mid + 1;
+                    else hi = mid - 1;
+                }
+            }
+            // Few consumers, or not found by the search (consumers not in order: not from a merge).
+            for (int i = 0; i < consumers.Count; i++)
+                if (consumers[i].Name == name) return consumers[i];
+            return null;
+        }
     }
 
     /// <summary>
@@ -436,10 +493,12 @@ public static class SnapshotBuilder
         }
 
         /// <summary>Group <paramref name="g"/>: its name and its replicas in the order they were added.</summary>
-        public (string Name, IReadOnlyList<ReplicaReport<ConsumerInfoDto>> Replicas) Group(int g)
+        public string Name(int g) => _names[g];
+
+        public ReadOnlySpan<ReplicaReport<ConsumerInfoDto>> Replicas(int g)
         {
             if (!_sortedValid) SortByGroup();
-            return (_names[g], new ArraySegment<ReplicaReport<ConsumerInfoDto>>(_sorted, _start[g], _start[g + 1] - _start[g]));
+            return _sorted.AsSpan(_start[g], _start[g + 1] - _start[g]);
         }
 
         // A stable counting sort by group: each group's replicas end up side by side, in added order.
