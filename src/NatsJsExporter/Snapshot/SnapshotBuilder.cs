@@ -69,7 +69,7 @@ public static class SnapshotBuilder
             Streams = streams,
             Raft = RaftViews.Build(ok, metaGroups, streams, input.Previous?.Raft),
             ConflictsTotal = (input.Previous?.ConflictsTotal ?? 0) + conflicts.Count,
-            ServersDiscovered = Math.Max(input.Previous?.ServersDiscovered ?? 0, metaGroups.Sum(g => g.ClusterSize)),
+            ServersDiscovered = Math.Max(input.Previous?.ServersDiscovered ?? 0, Saturating.Sum(metaGroups, g => g.ClusterSize)),
             LeaderHistory = history.Result(),
             Healthz = HealthzViews.Build(input.Reports, servers),
         };
@@ -540,7 +540,7 @@ public static class SnapshotBuilder
                 if (acc.Name is not null && filter.IncludeAccount(acc.Name))
                     chosen.TryAdd((DomainOf(r), acc.Name), acc);
         }
-        var perAccount = streams.GroupBy(s => (s.Domain, s.Account)).ToDictionary(g => g.Key, g => (Streams: (long)g.Count(), Consumers: g.Sum(s => s.ConsumerCount ?? 0)));
+        var perAccount = streams.GroupBy(s => (s.Domain, s.Account)).ToDictionary(g => g.Key, g => (Streams: (long)g.Count(), Consumers: Saturating.Sum(g, s => s.ConsumerCount ?? 0)));
         return chosen.Select(kv =>
         {
             perAccount.TryGetValue(kv.Key, out var counts);

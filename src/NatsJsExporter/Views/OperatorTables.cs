@@ -48,7 +48,7 @@ public static class OperatorTables
             Rows = rows,
             Footer = s.Servers.Count == 0 ? null :
             [
-                "", "", Format.Count(s.Servers.Sum(x => x.Streams)), Format.Count(s.Servers.Sum(x => x.Consumers)),
+                "", "", Format.Count(Saturating.Sum(s.Servers, x => x.Streams)), Format.Count(Saturating.Sum(s.Servers, x => x.Consumers)),
                 Format.Count(Sum(s.Servers, x => x.Messages)), Format.Bytes(Sum(s.Servers, x => x.Bytes)),
                 Format.Bytes(Sum(s.Servers, x => x.MemoryBytes)), Format.Bytes(Sum(s.Servers, x => x.StorageBytes)),
                 Format.Count(Sum(s.Servers, x => x.ApiRequests)), Format.Count(Sum(s.Servers, x => x.ApiErrors)),
