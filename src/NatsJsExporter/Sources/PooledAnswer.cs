@@ -9,8 +9,8 @@ namespace NatsJsExporter.Sources;
 /// large object heap never grows with answer sizes), then read back as a stream that hands each
 /// chunk back to the pool as soon as it has been read. <see cref="ReadWholeAsync"/> stops reading the
 /// moment the answer passes the limit: an oversized answer costs at most the limit plus one chunk,
-/// and none of it is parsed (a parser fed as the bytes arrive would have built objects for the
-/// whole limit's worth first, several times its size).
+/// and none of it is parsed. Used for the small answers (/varz, /raftz); /jsz, the large one, is
+/// parsed as it arrives instead (<see cref="LimitedAnswerStream"/> bounds what it may build).
 /// </summary>
 internal sealed class PooledAnswer : Stream
 {
