@@ -2,6 +2,7 @@ using System.Text.Json;
 using NatsJsExporter.Benchmarks;
 using NatsJsExporter.Model;
 using NatsJsExporter.Sources;
+using NatsJsExporter.Tests.Support;
 
 namespace NatsJsExporter.Tests.Sources;
 
@@ -15,7 +16,7 @@ public sealed class LimitedAnswerStreamTests
     public async Task A_real_sized_answer_within_the_limit_parses_as_it_arrives_like_the_whole_bytes()
     {
         var json = Workload.Generate(1000, 1).Jsz[0]; // ~6.6 MB, 1,000 streams with 3 consumers each
-        var body = new Trickle(new MemoryStream(json), 16 * 1024);
+        var body = new TricklingStream(json, 16 * 1024);
         var parsed = await JszReader.ReadAsync(new LimitedAnswerStream(body, json.Length), CancellationToken.None);
         Assert.Equal(JsonSerializer.Serialize(JszReader.Read(json), JszJsonContext.Default.JszResponse),
             JsonSerializer.Serialize(parsed, JszJsonContext.Default.JszResponse));
@@ -27,7 +28,7 @@ public sealed class LimitedAnswerStreamTests
     {
         var json = Workload.Generate(100, 1).Jsz[0];
         await Assert.ThrowsAsync<ResponseTooLargeException>(async () =>
-            await JszReader.ReadAsync(new LimitedAnswerStream(new Trickle(new MemoryStream(json), 4096), json.Length - 1), CancellationToken.None));
+            await JszReader.ReadAsync(new LimitedAnswerStream(new TricklingStream(json, 4096), json.Length - 1), CancellationToken.None));
     }
 
     [Fact]
@@ -35,8 +36,8 @@ public sealed class LimitedAnswerStreamTests
     {
         // [{},{},...]: 3 bytes make a whole account object; 64 MiB of it would build gigabytes.
         const long limit = 64L * 1024 * 1024;
-        var flood = new Flood("{\"server_id\":\"X\",\"account_details\":["u8.ToArray(), "{},"u8.ToArray());
-        var limited = new LimitedAnswerStream(new Trickle(flood, 64 * 1024), limit);
+        var flood = new EndlessStream("{\"server_id\":\"X\",\"account_details\":["u8.ToArray(), "{},"u8.ToArray(), maxRead: 64 * 1024);
+        var limited = new LimitedAnswerStream(flood, limit);
         long before = GC.GetAllocatedBytesForCurrentThread();
         await Assert.ThrowsAsync<ResponseTooLargeException>(async () => await JszReader.ReadAsync(limited, CancellationToken.None));
         Assert.True(limited.BytesRead < limit / 2, $"read {limited.BytesRead} bytes before stopping: the size limit stopped it, not the allocation bound");
@@ -44,47 +45,5 @@ public sealed class LimitedAnswerStreamTests
         // Allocated on this thread (the synchronous test path) stays near the bound of 2 x limit.
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated < (LimitedAnswerStream.AllocationFactor + 1) * limit, $"allocated {allocated / 1048576} MiB");
-    }
-
-    /// <summary>A prefix, then one piece repeated forever.</summary>
-    private sealed class Flood(byte[] prefix, byte[] piece) : Stream
-    {
-        private long _pos;
-
-        public override int Read(Span<byte> buffer)
-        {
-            for (int i = 0; i < buffer.Length; i++, _pos++)
-                buffer[i] = _pos < prefix.Length ? prefix[_pos] : piece[(_pos - prefix.Length) % piece.Length];
-            return buffer.Length;
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => _pos; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
-    /// <summary>Hands out at most <paramref name="piece"/> bytes per read, as a socket does.</summary>
-    private sealed class Trickle(Stream inner, int piece) : Stream
-    {
-        public override int Read(Span<byte> buffer) => inner.Read(buffer[..Math.Min(buffer.Length, piece)]);
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            ValueTask.FromResult(Read(buffer.Span));
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -17,7 +17,7 @@ public sealed class PooledAnswerTests
     public async Task An_endless_answer_is_read_only_up_to_the_limit_plus_one_chunk()
     {
         const long limit = 3 * 1024 * 1024 + 17;
-        var source = new EndlessStream();
+        var source = new EndlessStream([], "["u8.ToArray(), maxRead: 10_000);
         await Assert.ThrowsAsync<ResponseTooLargeException>(() => PooledAnswer.ReadWholeAsync(source, limit, CancellationToken.None));
         Assert.True(source.Served > limit, $"stopped before the limit: {source.Served}");
         Assert.True(source.Served <= limit + PooledAnswer.ChunkSize, $"read {source.Served} bytes for a limit of {limit}");
@@ -63,34 +63,5 @@ public sealed class PooledAnswerTests
         var parsed = await answer.DeserializeAsync(JszJsonContext.Default.JszResponse, CancellationToken.None);
         Assert.Equal(expected, JsonSerializer.Serialize(parsed, JszJsonContext.Default.JszResponse));
         Assert.Contains("\"stream_detail\"", expected);
-    }
-
-    private sealed class EndlessStream : Stream
-    {
-        public long Served;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => Served; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            int n = Math.Min(count, 10_000);
-            buffer.AsSpan(offset, n).Fill((byte)'[');
-            Served += n;
-            return n;
-        }
-    }
-
-    private sealed class TricklingStream(byte[] data, int piece) : MemoryStream(data, writable: false)
-    {
-        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, piece));
-        public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(buffer.Length, piece)]);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            base.ReadAsync(buffer[..Math.Min(buffer.Length, piece)], cancellationToken);
     }
 }
