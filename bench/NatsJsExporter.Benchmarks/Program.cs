@@ -201,21 +201,22 @@ static void PrintHash(ClusterSnapshot snap)
 static partial class Program
 {
     /// <summary>
-    /// Render alone, as the poller does it (RenderMemory with the previous size as hint, no copy):
-    /// CPU and bytes allocated per render, medians. RENDER_REPS overrides the count; RENDER_ONLY=1 stops after it.
+    /// Render alone, as the poller does it (straight into gzip, the text form, with and without the
+    /// cache it keeps across polls): CPU and bytes allocated per render, medians. RENDER_REPS
+    /// overrides the count; RENDER_ONLY=1 stops after it.
     /// </summary>
     static void RenderOnly(ClusterSnapshot snap, int reps, Func<double> cpu)
     {
         if (Environment.GetEnvironmentVariable("RENDER_REPS") is { } r) reps = int.Parse(r, System.Globalization.CultureInfo.InvariantCulture);
-        int hint = MetricsRenderer.RenderMemory(snap, "bench").Length;
+        RenderedExposition Render(RenderCache? cache) => MetricsRenderer.RenderCompressed(snap, "bench", text: true, openMetrics: false, cache);
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         var cache = new RenderCache();
-        var first = MetricsRenderer.RenderMemory(snap, "bench", cache, sizeHint: hint); // fills the cache, as the poller's first poll does
-        long held = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
-        if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray(first, out var segment)) held -= segment.Array!.Length;
+        var first = Render(cache); // fills the cache, as the poller's first poll does
+        long held = GC.GetTotalMemory(forceFullCollection: true) - heapBefore - first.Text!.GzipLength;
         Console.WriteLine($"RenderCache holds {held / 1048576.0:0.0} MB live ({cache.Count:N0} assets)");
         GC.KeepAlive(first);
         var runs = new[] { new List<(double Cpu, long Alloc)>(), new List<(double Cpu, long Alloc)>() };
+        long text = 0;
         for (int i = 0; i < reps; i++)
         {
             for (int withCache = 0; withCache < 2; withCache++) // alternating, so machine noise hits both alike
@@ -223,16 +224,14 @@ static partial class Program
                 GC.Collect();
                 long a0 = GC.GetTotalAllocatedBytes(precise: true);
                 double t0 = cpu();
-                var mem = withCache == 1
-                    ? MetricsRenderer.RenderMemory(snap, "bench", cache, sizeHint: hint)
-                    : MetricsRenderer.RenderMemory(snap, "bench", sizeHint: hint);
+                var rendered = Render(withCache == 1 ? cache : null);
                 runs[withCache].Add((cpu() - t0, GC.GetTotalAllocatedBytes(precise: true) - a0));
-                hint = mem.Length;
+                text = rendered.Text!.TextLength;
             }
         }
         foreach (var (name, run) in new[] { ("without cache", runs[0]), ("with RenderCache", runs[1]) })
-            Console.WriteLine($"render only (RenderMemory, size hint, {name}), {reps} reps: CPU median {run.Select(x => x.Cpu).Order().ElementAt(reps / 2):0} ms " +
-                $"(min {run.Min(x => x.Cpu):0}, max {run.Max(x => x.Cpu):0}), allocated {run.Select(x => x.Alloc).Order().ElementAt(reps / 2) / 1048576.0:0.0} MB per render, exposition {hint / 1048576.0:0.0} MB");
+            Console.WriteLine($"render only (into gzip, {name}), {reps} reps: CPU median {run.Select(x => x.Cpu).Order().ElementAt(reps / 2):0} ms " +
+                $"(min {run.Min(x => x.Cpu):0}, max {run.Max(x => x.Cpu):0}), allocated {run.Select(x => x.Alloc).Order().ElementAt(reps / 2) / 1048576.0:0.0} MB per render, exposition {text / 1048576.0:0.0} MB");
     }
 }
 

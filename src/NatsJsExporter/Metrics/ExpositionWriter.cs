@@ -93,21 +93,6 @@ public sealed class ExpositionWriter
         return result;
     }
 
-    /// <summary>
-    /// The exposition, in the writer's own buffer when it fits well (no copy of a 100 MB render);
-    /// copied to an exact array only when more than a quarter of the buffer would be left unused.
-    /// The writer must not be used afterwards.
-    /// </summary>
-    public ReadOnlyMemory<byte> Detach()
-    {
-        ReadOnlyMemory<byte> result = _buf.Length - _pos > _buf.Length / 4 && _buf.Length > 64 * 1024
-            ? ToArray()
-            : _buf.AsMemory(0, _pos);
-        _buf = [];
-        _pos = 0;
-        return result;
-    }
-
     /// <summary>Starts a metric family; its samples follow.</summary>
     public void Family(string name, MetricType type, string help)
     {

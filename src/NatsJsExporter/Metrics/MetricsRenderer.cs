@@ -5,33 +5,21 @@ namespace NatsJsExporter.Metrics;
 /// <summary>Snapshot in, exposition text out. Pure: the same snapshot always renders the same bytes.</summary>
 public static class MetricsRenderer
 {
-    /// <summary>The exposition as a new array.</summary>
-    public static byte[] Render(ClusterSnapshot snapshot, string version, bool includeExporter = true) =>
-        RenderMemory(snapshot, version, includeExporter).ToArray();
-
     /// <summary>
-    /// The exposition in the render buffer itself (no copy). <paramref name="sizeHint"/>: the
-    /// previous render's size, so a large cluster's buffer is allocated once at about the right size.
+    /// The exposition as one array (tests, tools). <paramref name="cache"/>: labels encoded by earlier
+    /// renders (the same bytes as without it, less work); one render at a time per cache.
     /// </summary>
-    public static ReadOnlyMemory<byte> RenderMemory(ClusterSnapshot snapshot, string version, bool includeExporter = true, int sizeHint = 0) =>
-        RenderMemory(snapshot, version, new RenderCache { Transient = true }, includeExporter, sizeHint);
-
-    /// <summary>
-    /// As above, reusing the labels encoded by earlier renders through <paramref name="cache"/> (the
-    /// same bytes as without it, less work). Keep one cache per render loop; one render at a time.
-    /// </summary>
-    public static ReadOnlyMemory<byte> RenderMemory(ClusterSnapshot snapshot, string version, RenderCache cache, bool includeExporter = true, int sizeHint = 0)
+    public static byte[] Render(ClusterSnapshot snapshot, string version, bool includeExporter = true, RenderCache? cache = null)
     {
-        ArgumentNullException.ThrowIfNull(cache);
-        var w = new ExpositionWriter(sizeHint > 0 ? (int)Math.Min(sizeHint + sizeHint / 32 + 64 * 1024L, Array.MaxLength) : EstimateSize(snapshot));
-        WriteAll(w, snapshot, version, cache, includeExporter);
-        return w.Detach();
+        var w = new ExpositionWriter(EstimateSize(snapshot));
+        WriteAll(w, snapshot, version, cache ?? new RenderCache { Transient = true }, includeExporter);
+        return w.ToArray();
     }
 
     /// <summary>
     /// The exposition compressed as it is rendered, never whole in memory: the text form (gzip)
     /// and/or the OpenMetrics form (gzip), both from one render when both are asked for.
-    /// <paramref name="cache"/>: as for <see cref="RenderMemory(ClusterSnapshot, string, RenderCache, bool, int)"/>.
+    /// <paramref name="cache"/>: as for <see cref="Render"/>; the poller keeps one across polls.
     /// </summary>
     public static RenderedExposition RenderCompressed(ClusterSnapshot snapshot, string version, bool text, bool openMetrics, RenderCache? cache = null, bool includeExporter = true)
     {
@@ -43,7 +31,7 @@ public static class MetricsRenderer
             textOut?.Write(lines);
             if (omOut is not null) OpenMetricsText.Write(lines, omOut);
         });
-        WriteAll(w, snapshot, version, cache ?? new RenderCache(), includeExporter);
+        WriteAll(w, snapshot, version, cache ?? new RenderCache { Transient = true }, includeExporter);
         w.Complete();
         return new RenderedExposition(textOut?.Complete(), omOut?.Complete());
     }

@@ -11,7 +11,7 @@ namespace NatsJsExporter.Metrics;
 /// last render are dropped. Also keeps the per-render scratch arrays (label runs, gathered values),
 /// so a steady-state render allocates little beyond its output buffer; at 10,000 streams it holds
 /// ~80 MB between polls. One render at a time: pass it to
-/// <see cref="MetricsRenderer.RenderMemory(ClusterSnapshot, string, RenderCache, bool, int)"/> from a single caller.
+/// <see cref="MetricsRenderer.RenderCompressed"/> (or <see cref="MetricsRenderer.Render"/>) from a single caller.
 /// </summary>
 public sealed class RenderCache
 {

@@ -8,9 +8,9 @@ namespace NatsJsExporter.Tests.Metrics;
 /// <summary>A RenderCache kept across polls never changes what is rendered, whatever changed between the polls.</summary>
 public class RenderCacheTests
 {
-    private static string Fresh(ClusterSnapshot s) => Encoding.UTF8.GetString(MetricsRenderer.RenderMemory(s, "test").Span);
+    private static string Fresh(ClusterSnapshot s) => Encoding.UTF8.GetString(MetricsRenderer.Render(s, "test"));
 
-    private static string Cached(ClusterSnapshot s, RenderCache cache) => Encoding.UTF8.GetString(MetricsRenderer.RenderMemory(s, "test", cache).Span);
+    private static string Cached(ClusterSnapshot s, RenderCache cache) => Encoding.UTF8.GetString(MetricsRenderer.Render(s, "test", cache: cache));
 
     [Fact]
     public void One_cache_over_every_fixture_in_turn_renders_each_as_without_a_cache()

@@ -43,7 +43,7 @@ public sealed class DomainViewsTests : IAsyncDisposable
         _app = builder.Build();
         _app.MapExporterEndpoints();
         await _app.StartAsync();
-        _app.Services.GetRequiredService<SnapshotStore>().Publish(new PublishedSnapshot(s, MetricsRenderer.RenderMemory(s, "test")));
+        _app.Services.GetRequiredService<SnapshotStore>().Publish(new PublishedSnapshot(s, MetricsRenderer.Render(s, "test")));
         return new HttpClient { BaseAddress = new Uri(_app.Urls.First() + "/") };
     }
 
