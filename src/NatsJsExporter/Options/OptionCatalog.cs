@@ -52,7 +52,7 @@ public static class OptionCatalog
         new("interval", "NATSJS_INTERVAL", nameof(ExporterSettings.Interval), "Time between polls (500ms, 15s, 2m, 1m30s).", "15s"),
         new("timeout", "NATSJS_TIMEOUT", nameof(ExporterSettings.Timeout), "Time one server may take to answer one poll; at most the interval.", "5s or the interval if shorter"),
         new("account-page-size", "NATSJS_ACCOUNT_PAGE_SIZE", nameof(ExporterSettings.AccountPageSize), "Accounts per /jsz page (offset/limit paging).", "1024"),
-        new("max-response-size", "NATSJS_MAX_RESPONSE_SIZE", nameof(ExporterSettings.MaxResponseSize), "Largest /jsz answer read, in MiB; a larger one is aborted.", "256", Mode: Http),
+        new("max-response-size", "NATSJS_MAX_RESPONSE_SIZE", nameof(ExporterSettings.MaxResponseSize), "Largest /jsz answer read, in MiB; a larger one (or one that would build more objects than this) is aborted.", "256", Mode: Http),
         new("include-accounts", "NATSJS_INCLUDE_ACCOUNTS", nameof(ExporterSettings.IncludeAccounts), "Only accounts whose whole name matches this regular expression."),
         new("exclude-accounts", "NATSJS_EXCLUDE_ACCOUNTS", nameof(ExporterSettings.ExcludeAccounts), "Leave out accounts whose whole name matches this regular expression."),
         new("include-streams", "NATSJS_INCLUDE_STREAMS", nameof(ExporterSettings.IncludeStreams), "Only streams whose whole name matches this regular expression."),
