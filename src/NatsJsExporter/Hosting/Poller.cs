@@ -65,7 +65,7 @@ public sealed class Poller
             _logger.LogWarning("Monitor threshold ignored: {Invalid}", invalid);
 
         var snapshot = result.Snapshot with { PollDuration = sw.Elapsed, ServersExpected = _source.ExpectedServers };
-        bool aborted = reports.Any(r => r.ErrorReason == "too_large");
+        bool aborted = reports.Any(r => r.ErrorReason == ResponseTooLargeException.Reason);
         reports = null!; // the parsed /jsz documents are dead from here on, not held to the end of this async method
         PollMemory.ReleaseParsedDocuments(allocatedBefore, aborted);
         var published = new PublishedSnapshot(snapshot,

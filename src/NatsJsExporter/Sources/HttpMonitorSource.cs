@@ -197,9 +197,9 @@ public sealed class HttpMonitorSource : IJszSource
         HttpStatusException h =>
             ($"http_{(int)h.Status}", $"/{h.Path} answered HTTP {(int)h.Status} {h.Status}{(h.Body.Length > 0 ? $" \"{h.Body}\"" : "")}; is this the server's monitor port (http: in the server config)?"),
         ResponseTooLargeException { ByObjects: true } big =>
-            ("too_large", $"the answer would build more than {big.Limit / (1024 * 1024)} MiB of objects (the --max-response-size limit) before its end and was aborted; raise --max-response-size or filter accounts"),
+            (ResponseTooLargeException.Reason, $"the answer would build more than {big.Limit / (1024 * 1024)} MiB of objects (the --max-response-size limit) before its end and was aborted; raise --max-response-size or filter accounts"),
         ResponseTooLargeException big =>
-            ("too_large", $"the answer is larger than the {big.Limit / (1024 * 1024)} MiB limit and was aborted; raise --max-response-size or filter accounts"),
+            (ResponseTooLargeException.Reason, $"the answer is larger than the {big.Limit / (1024 * 1024)} MiB limit and was aborted; raise --max-response-size or filter accounts"),
         JsonException j =>
             ("invalid_json", $"the answer is not valid /jsz JSON ({FirstLine(j.Message)}); is this URL a NATS monitor port?"),
         HttpRequestException { InnerException: SocketException s } when s.SocketErrorCode is SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData =>
@@ -245,6 +245,9 @@ public sealed class HttpMonitorSource : IJszSource
 public sealed class ResponseTooLargeException(long limit, bool byObjects = false)
     : IOException(byObjects ? $"response would build more than {limit} bytes of objects" : $"response larger than {limit} bytes")
 {
+    /// <summary>The scrape-error reason of an aborted answer (natsjs_scrape_errors_total{reason}).</summary>
+    public const string Reason = "too_large";
+
     public long Limit { get; } = limit;
 
     /// <summary>Stopped by what the parser built from it (<see cref="LimitedAnswerStream"/>), not by its size.</summary>
