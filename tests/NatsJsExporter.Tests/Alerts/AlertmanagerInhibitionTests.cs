@@ -141,15 +141,19 @@ public sealed class AlertmanagerInhibitionTests
             var post = await _http.PostAsync("/api/v2/alerts", new StringContent(body, Encoding.UTF8, "application/json"));
             Assert.True(post.IsSuccessStatusCode, $"POST /api/v2/alerts: {(int)post.StatusCode} {await post.Content.ReadAsStringAsync()}");
 
-            // Inhibition is evaluated when the alerts are read; wait until all arrived.
+            // Inhibition is evaluated when the alerts are read, against the source alerts the inhibitor
+            // has indexed, which it does asynchronously after they arrive: wait until all arrived and
+            // the states read the same for a second (a first read can show a target not yet inhibited).
             var deadline = DateTime.UtcNow.AddSeconds(10);
+            List<AlertState>? last = null;
+            var stableSince = DateTime.UtcNow;
             while (true)
             {
                 var json = JsonNode.Parse(await _http.GetStringAsync("/api/v2/alerts"))!.AsArray();
                 if (json.Count >= alerts.Count || DateTime.UtcNow > deadline)
                 {
                     Assert.Equal(alerts.Count, json.Count);
-                    return json.Select(a =>
+                    var states = json.Select(a =>
                     {
                         var labels = a!["labels"]!.AsObject();
                         var name = (string)labels["alertname"]!;
@@ -160,6 +164,9 @@ public sealed class AlertmanagerInhibitionTests
                         var state = (string)a["status"]!["state"]!;
                         return new AlertState($"{name}{{{string.Join(',', ids)}}}", (string)labels["severity"]!, state == "active");
                     }).OrderBy(s => s.Key, StringComparer.Ordinal).ToList();
+                    if (last is null || !last.SequenceEqual(states)) stableSince = DateTime.UtcNow;
+                    else if (DateTime.UtcNow - stableSince >= TimeSpan.FromSeconds(1) || DateTime.UtcNow > deadline) return states;
+                    last = states;
                 }
                 await Task.Delay(100);
             }
